@@ -1,0 +1,5 @@
+package pkutest
+
+import "unsafe"
+
+func pageAddr(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }

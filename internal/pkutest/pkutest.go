@@ -1,0 +1,97 @@
+// Package pkutest holds the test helpers shared by pkeyarena's packages: the rule that decides
+// whether a test that needs protection keys skips or fails, a fault catcher, and page mapping.
+package pkutest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"testing"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// RequireEnv names the variable the VM runner sets inside the guest: there, protection keys must
+// be present, and a test that finds none fails instead of skipping.
+const RequireEnv = "PKEYARENA_REQUIRE_PKU"
+
+// InVM reports whether the test runs under the emulated-PKU runner (make test-vm).
+func InVM() bool { return os.Getenv(RequireEnv) == "1" }
+
+// RequirePKU skips the test when protection keys are unavailable, with a message naming the
+// command that runs it under emulated PKU; under the VM runner it fails instead, so that a broken
+// test bed can never pass by skipping.
+func RequirePKU(tb testing.TB) {
+	tb.Helper()
+	err := pkru.Supported()
+	if err == nil {
+		return
+	}
+	if InVM() {
+		tb.Fatalf("protection keys are required here (%s=1, set by the VM runner) but unavailable: %v", RequireEnv, err)
+	}
+	tb.Skipf("needs protection keys (%v); run it under emulated PKU with: make test-vm PKGS=%s", err, pkgArg())
+}
+
+// pkgArg returns the current package as a path relative to the module root ("./pkru/"), or "./...".
+func pkgArg() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "./..."
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			rel, err := filepath.Rel(dir, wd)
+			if err != nil || rel == "." {
+				return "./..."
+			}
+			return "./" + filepath.ToSlash(rel) + "/"
+		}
+		if filepath.Dir(dir) == dir {
+			return "./..."
+		}
+	}
+}
+
+// Fault is what [Catch] reports about a memory fault.
+type Fault struct {
+	Addr  uintptr
+	Value any // the recovered panic value (a runtime.Error with an Addr method)
+}
+
+func (f *Fault) String() string { return fmt.Sprintf("fault at %#x: %v", f.Addr, f.Value) }
+
+// Catch runs fn with debug.SetPanicOnFault on and returns the fault it caused, or nil if it ran
+// to the end. A panic that is not a memory fault is re-raised.
+func Catch(fn func()) (f *Fault) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if a, ok := r.(interface{ Addr() uintptr }); ok {
+			f = &Fault{Addr: a.Addr(), Value: r}
+			return
+		}
+		panic(r)
+	}()
+	fn()
+	return nil
+}
+
+// Sink receives bytes read by tests so that the compiler cannot drop the reads.
+var Sink byte
+
+// ReadByte reads b[i] in a way the compiler keeps.
+func ReadByte(b []byte, i int) { Sink = b[i] }
+
+// WriteByte writes v to b[i].
+func WriteByte(b []byte, i int, v byte) { b[i] = v }
+
+// ReadFault reports whether reading b[0] faults.
+func ReadFault(b []byte) bool { return Catch(func() { ReadByte(b, 0) }) != nil }
+
+// WriteFault reports whether writing 0x5a to b[0] faults.
+func WriteFault(b []byte) bool { return Catch(func() { WriteByte(b, 0, 0x5a) }) != nil }

@@ -1,0 +1,33 @@
+// Package pkru is pkeyarena's hardware and kernel layer for memory protection keys: it detects
+// whether the CPU and kernel offer them, reads and writes the calling thread's rights register
+// (PKRU on x86-64, through the RDPKRU and WRPKRU instructions), and wraps the three system calls
+// pkey_alloc, pkey_free and pkey_mprotect.
+//
+// A protection key tags pages; the rights register, which is per thread, says for every key
+// whether that thread may read and write pages with that tag. Changing the register is a single
+// unprivileged instruction, tens of cycles on hardware, with no system call: that is what lets
+// package domain open and close memory for one thread in nanoseconds.
+//
+// Most users want packages arena and domain; pkru is exported for tests, benchmarks and code that
+// builds its own mechanism.
+//
+// # Detection
+//
+// [Supported] checks CPUID (PKU and OSPKE) and then asks the kernel with a pkey_alloc probe; the
+// answer is cached. Setting the environment variable PKEYARENA_FORCE_FALLBACK=1 before the first
+// call makes it report [ErrNotSupported], so the mprotect fallback of the layers above can be forced
+// in tests and by users on machines that do have keys.
+//
+// # Limitations
+//
+//   - Protection keys are not a boundary against code that runs WRPKRU itself: any code in the
+//     process can grant itself access. They stop stray reads and writes, not attackers that
+//     execute arbitrary instructions (see guard.Audit).
+//   - The kernel ignores keys for "foreign" accesses: ptrace and /proc/<pid>/mem bypass them.
+//   - Only linux/amd64 has a register layer today. Elsewhere [Supported] reports
+//     [ErrNotSupported] and [Read]/[Write] panic.
+//   - [Write] changes the register of the calling OS thread only: the goroutine must hold
+//     runtime.LockOSThread, or the scheduler may move it to a thread with other rights.
+//   - The kernel preserves register bits only for allocated keys; callers should compare and
+//     restore only the bits of keys they own.
+package pkru

@@ -1,0 +1,169 @@
+package pkru
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+var (
+	// ErrNotSupported is wrapped by every error that means "this CPU, kernel or platform gives no
+	// protection keys" (or they were switched off with PKEYARENA_FORCE_FALLBACK).
+	ErrNotSupported = errors.New("protection keys not supported")
+	// ErrNoKeys means that the kernel supports protection keys but has none left to allocate
+	// (pkey_alloc returned ENOSPC). The error also wraps the errno.
+	ErrNoKeys = errors.New("no free protection keys")
+	// ErrInvalidKey is returned for a key that cannot be freed or used (the default key 0, a
+	// negative key, or one outside the hardware's range).
+	ErrInvalidKey = errors.New("invalid protection key")
+)
+
+// ForceFallbackEnv names the environment variable that, set to 1, makes [Supported] report
+// [ErrNotSupported] on any machine. It is read once, by the first call of [Supported].
+const ForceFallbackEnv = "PKEYARENA_FORCE_FALLBACK"
+
+// NumKeys is the number of protection keys the x86-64 register describes. Key 0 is the default
+// key of all memory, so at most NumKeys-1 can be allocated, usually fewer.
+const NumKeys = 16
+
+// Key is a protection key number as returned by [Alloc]. The numbers the kernel hands out are not
+// predictable: other code in the process may hold some.
+type Key int
+
+// Access is what a thread may do with the pages of one key.
+type Access uint8
+
+const (
+	NoAccess  Access = iota // reads and writes fault
+	ReadOnly                // reads work, writes fault
+	ReadWrite               // reads and writes work
+)
+
+// String returns "none", "ro" or "rw".
+func (a Access) String() string {
+	switch a {
+	case NoAccess:
+		return "none"
+	case ReadOnly:
+		return "ro"
+	case ReadWrite:
+		return "rw"
+	}
+	return fmt.Sprintf("Access(%d)", uint8(a))
+}
+
+// Rights is a value of the rights register: for every key k, bit 2k (AD) disables all access and
+// bit 2k+1 (WD) disables writes.
+type Rights uint32
+
+// DefaultRights is the register value every thread starts with after execve on Linux
+// (the kernel's init_pkru): key 0 read-write, keys 1 to 15 access-disabled.
+const DefaultRights Rights = 0x55555554
+
+// AllowAll is the register value that lets every key read and write.
+const AllowAll Rights = 0
+
+func validKey(k Key) bool { return k >= 0 && k < NumKeys }
+
+// With returns r with key k's bits set to a, all other bits untouched. NoAccess sets only the
+// access-disable bit, as the kernel does. With panics if k is outside 0..NumKeys-1.
+func (r Rights) With(k Key, a Access) Rights {
+	if !validKey(k) {
+		panic(fmt.Sprintf("pkru.Rights.With: key %d out of range 0..%d", k, NumKeys-1))
+	}
+	shift := 2 * uint(k)
+	r &^= 3 << shift
+	switch a {
+	case NoAccess:
+		r |= 1 << shift
+	case ReadOnly:
+		r |= 2 << shift
+	case ReadWrite:
+	default:
+		panic(fmt.Sprintf("pkru.Rights.With: invalid access %d", a))
+	}
+	return r
+}
+
+// Access returns what r lets a thread do with the pages of key k.
+func (r Rights) Access(k Key) Access {
+	if !validKey(k) {
+		panic(fmt.Sprintf("pkru.Rights.Access: key %d out of range 0..%d", k, NumKeys-1))
+	}
+	switch (r >> (2 * uint(k))) & 3 {
+	case 0:
+		return ReadWrite
+	case 2:
+		return ReadOnly
+	}
+	return NoAccess // AD set, with or without WD
+}
+
+// Mask returns the bits of r that belong to key k; use it to compare or restore only the keys
+// one owns.
+func Mask(k Key) Rights {
+	if !validKey(k) {
+		panic(fmt.Sprintf("pkru.Mask: key %d out of range 0..%d", k, NumKeys-1))
+	}
+	return 3 << (2 * uint(k))
+}
+
+// String shows the raw value and every key's access, with runs of keys that have the same access
+// folded: "0x55555550 [0-1:rw 2-15:none]".
+func (r Rights) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%#08x [", uint32(r))
+	start := 0
+	for k := 1; k <= NumKeys; k++ {
+		if k < NumKeys && r.Access(Key(k)) == r.Access(Key(start)) {
+			continue
+		}
+		if start > 0 {
+			b.WriteByte(' ')
+		}
+		if k-1 == start {
+			fmt.Fprintf(&b, "%d:%s", start, r.Access(Key(start)))
+		} else {
+			fmt.Fprintf(&b, "%d-%d:%s", start, k-1, r.Access(Key(start)))
+		}
+		start = k
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+var supported = sync.OnceValue(func() error {
+	if os.Getenv(ForceFallbackEnv) == "1" {
+		return fmt.Errorf("%w: switched off by %s=1", ErrNotSupported, ForceFallbackEnv)
+	}
+	return probe()
+})
+
+// Supported reports whether protection keys can be used here: nil, or an error that wraps
+// [ErrNotSupported] and says why (CPU lacks PKU, kernel did not enable it, pkey_alloc refused,
+// platform without a register layer, or switched off by PKEYARENA_FORCE_FALLBACK). The probe runs
+// once; later calls return the cached answer.
+func Supported() error { return supported() }
+
+// Read returns the calling thread's rights register. It panics where the CPU has no enabled
+// register (check [Supported] first).
+func Read() Rights {
+	if !hasRegister {
+		panic(noRegister)
+	}
+	return Rights(rdpkru())
+}
+
+// Write sets the calling thread's rights register to r. The calling goroutine must hold
+// runtime.LockOSThread for the value to mean anything. It panics where the CPU has no enabled
+// register (check [Supported] first).
+func Write(r Rights) {
+	if !hasRegister {
+		panic(noRegister)
+	}
+	wrpkru(uint32(r))
+}
+
+const noRegister = "pkru: this CPU or platform has no enabled protection-key register (check pkru.Supported first)"

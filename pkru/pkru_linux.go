@@ -1,0 +1,99 @@
+package pkru
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/pkeyarena/pkeyarena/internal/unix"
+)
+
+func probe() error {
+	if runtime.GOARCH != "amd64" {
+		return fmt.Errorf("%w: no register layer for linux/%s yet", ErrNotSupported, runtime.GOARCH)
+	}
+	if !cpuPKU {
+		return fmt.Errorf("%w: the CPU lacks PKU (CPUID.(EAX=7,ECX=0):ECX bit 3 is clear)", ErrNotSupported)
+	}
+	if !hasRegister {
+		return fmt.Errorf("%w: the kernel has not enabled PKU (CPUID OSPKE is clear; booted with nopku, or built without CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS)", ErrNotSupported)
+	}
+	k, err := unix.PkeyAlloc(0, unix.PKEY_DISABLE_ACCESS)
+	switch {
+	case err == nil:
+		if err := unix.PkeyFree(k); err != nil {
+			return fmt.Errorf("%w: pkey_free of the probe key %d: %w", ErrNotSupported, k, err)
+		}
+		return nil
+	case errors.Is(err, unix.ENOSPC):
+		// OSPKE is set, so the kernel does support keys: they are all taken by other code.
+		// Alloc will report ErrNoKeys until some are freed.
+		return nil
+	default:
+		return fmt.Errorf("%w: pkey_alloc probe: %w", ErrNotSupported, err)
+	}
+}
+
+func rightsFlags(a Access) int {
+	switch a {
+	case NoAccess:
+		return unix.PKEY_DISABLE_ACCESS
+	case ReadOnly:
+		return unix.PKEY_DISABLE_WRITE
+	case ReadWrite:
+		return 0
+	}
+	panic(fmt.Sprintf("pkru.Alloc: invalid access %d", a))
+}
+
+// Alloc allocates a protection key. The calling thread gets access a to it; every other thread
+// keeps the kernel's default for unallocated keys, which denies all access. Pass NoAccess unless
+// the goroutine holds runtime.LockOSThread, since the scheduler may move it afterwards.
+//
+// It returns an error wrapping [ErrNoKeys] (and unix ENOSPC) when the keys are exhausted, or
+// [ErrNotSupported] when [Supported] says no.
+func Alloc(a Access) (Key, error) {
+	flags := rightsFlags(a)
+	if err := Supported(); err != nil {
+		return 0, err
+	}
+	k, err := unix.PkeyAlloc(0, flags)
+	if err != nil {
+		if errors.Is(err, unix.ENOSPC) {
+			return 0, fmt.Errorf("pkey_alloc: %w (%w)", ErrNoKeys, err)
+		}
+		return 0, fmt.Errorf("pkey_alloc: %w", err)
+	}
+	return Key(k), nil
+}
+
+// Free returns k to the kernel. Every page tagged with k must be unmapped or retagged first
+// (pkeys(7): freeing a key still in use is undefined). Freeing key 0 is an error.
+func (k Key) Free() error {
+	if k <= 0 || k >= NumKeys {
+		return fmt.Errorf("pkey_free(%d): %w", k, ErrInvalidKey)
+	}
+	if err := unix.PkeyFree(int(k)); err != nil {
+		return fmt.Errorf("pkey_free(%d): %w", k, err)
+	}
+	return nil
+}
+
+// Protect sets the protection of the pages of b (which must start on a page boundary) to prot
+// (PROT_NONE or an OR of PROT_READ, PROT_WRITE) and tags them with key k (pkey_mprotect(2)). Key 0
+// retags pages to the default key. Without kernel support for keys, every key including 0 is
+// rejected with EINVAL (the kernel marks key 0 allocated only when it enabled PKU): use plain
+// mprotect there.
+func Protect(b []byte, prot int, k Key) error {
+	if k < 0 || k >= NumKeys {
+		return fmt.Errorf("pkey_mprotect: key %d: %w", k, ErrInvalidKey)
+	}
+	if err := unix.PkeyMprotect(b, prot, int(k)); err != nil {
+		var addr *byte
+		if len(b) > 0 {
+			addr = &b[0]
+		}
+		return fmt.Errorf("pkey_mprotect(%p, %d, %#x, key %d): %w", addr, len(b), prot, k, err)
+	}
+	return nil
+}

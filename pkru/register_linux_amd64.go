@@ -1,0 +1,28 @@
+package pkru
+
+// cpuid executes CPUID with the given leaf and sub-leaf. Implemented in register_linux_amd64.s.
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+// rdpkru returns the calling thread's PKRU. Implemented in register_linux_amd64.s.
+//
+//go:noescape
+func rdpkru() uint32
+
+// wrpkru sets the calling thread's PKRU. Implemented in register_linux_amd64.s.
+//
+//go:noescape
+func wrpkru(r uint32)
+
+// CPUID leaf 7, sub-leaf 0, ECX bits (Intel SDM vol. 2A, CPUID).
+const (
+	cpuidPKU   = 1 << 3 // the CPU has protection keys for user pages
+	cpuidOSPKE = 1 << 4 // the OS set CR4.PKE: RDPKRU and WRPKRU may be executed
+)
+
+var cpuPKU, hasRegister = func() (pku, ospke bool) {
+	if max, _, _, _ := cpuid(0, 0); max < 7 {
+		return false, false
+	}
+	_, _, ecx, _ := cpuid(7, 0)
+	return ecx&cpuidPKU != 0, ecx&cpuidOSPKE != 0
+}()

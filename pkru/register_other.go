@@ -1,0 +1,9 @@
+//go:build !(linux && amd64)
+
+package pkru
+
+// No register layer on this platform yet: Read and Write panic, Supported reports why.
+const cpuPKU, hasRegister = false, false
+
+func rdpkru() uint32 { panic(noRegister) }
+func wrpkru(uint32)  { panic(noRegister) }
