@@ -281,7 +281,6 @@ func threads(t *testing.T) map[int]bool {
 func TestWriteSyscallHonoursKey(t *testing.T) {
 	pkutest.RequirePKU(t)
 	k, page := taggedPage(t)
-	copy(page, "secret")
 	var p [2]int
 	if err := unix.Pipe2(p[:], 0); err != nil {
 		t.Fatal(err)
@@ -293,6 +292,8 @@ func TestWriteSyscallHonoursKey(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	saved := pkru.Read()
 	defer pkru.Write(saved)
+	pkru.Write(saved.With(k, pkru.ReadWrite))
+	copy(page, "secret")
 
 	pkru.Write(saved.With(k, pkru.NoAccess))
 	if n, err := unix.Write(p[1], page[:6]); !errors.Is(err, unix.EFAULT) {

@@ -98,3 +98,17 @@ func PkeyMprotect(b []byte, prot, key int) error {
 	}
 	return nil
 }
+
+// Used by the VM runner's guest init.
+const (
+	MS_NOSUID                  = linux.MS_NOSUID
+	MS_NODEV                   = linux.MS_NODEV
+	MS_NOEXEC                  = linux.MS_NOEXEC
+	LINUX_REBOOT_CMD_POWER_OFF = linux.LINUX_REBOOT_CMD_POWER_OFF
+)
+
+var (
+	Mount  = linux.Mount
+	Reboot = linux.Reboot
+	Sync   = linux.Sync
+)

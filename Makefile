@@ -1,0 +1,59 @@
+# pkeyarena — the entry points. `make test` is what CI runs (through .ci/run).
+#
+#   make test                       host tests with -race, then the whole suite under emulated PKU
+#   make test-host                  host tests only (PKU tests skip here, naming make test-vm)
+#   make test-vm PKGS=./pkru/ TESTFLAGS='-run X -v'
+#                                   the suite inside QEMU (-cpu max: emulated PKU); installs QEMU and
+#                                   fetches the kernel when missing
+#   make test-vm-nopku              proves PKU tests fail (not skip) on a CPU without PKU
+#   make lint                       gofmt, go vet, staticcheck
+#   make bench                      benchmarks on this machine (never run them in the VM for timings)
+#   make demo                       the quickstart example
+
+GO        ?= go
+PKGS      ?= ./...
+TESTFLAGS ?=
+VMRUN     := $(CURDIR)/bin/vmrun
+# -race needs cgo; everything else runs as a static binary in the guest.
+VM_CGO     = $(if $(findstring -race,$(TESTFLAGS)),1,0)
+
+.PHONY: test test-host test-vm test-vm-nopku vm-deps vmrun lint bench demo
+
+test: test-host test-vm
+
+test-host:
+	$(GO) test -race $(TESTFLAGS) $(PKGS)
+
+vm-deps:
+	@scripts/vm-deps.sh >/dev/null
+
+vmrun:
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -o $(VMRUN) ./internal/cmd/vmrun
+
+test-vm: vm-deps vmrun
+	@echo "== emulated PKU: checking the guest really has protection keys"
+	@CGO_ENABLED=0 $(GO) test -count=1 -exec $(VMRUN) -run '^TestSupported$$' -v ./pkru/ | grep -E 'PKU present|FAIL'
+	@echo "== emulated PKU: go test $(TESTFLAGS) $(PKGS)"
+	CGO_ENABLED=$(VM_CGO) $(GO) test -exec $(VMRUN) $(TESTFLAGS) $(PKGS)
+
+# The same PKU tests on an emulated CPU without PKU must fail: a test bed that lost PKU must never
+# pass by skipping.
+test-vm-nopku: vm-deps vmrun
+	@if VMRUN_CPU=max,-pku CGO_ENABLED=0 $(GO) test -count=1 -exec $(VMRUN) -run '^(TestSupported|TestGrantDenyFaults)$$' ./pkru/ >/tmp/pkeyarena-nopku.log 2>&1; then \
+		cat /tmp/pkeyarena-nopku.log; echo "FAIL: PKU tests passed on a CPU without PKU"; exit 1; \
+	else \
+		grep -q 'protection keys are required here' /tmp/pkeyarena-nopku.log || { cat /tmp/pkeyarena-nopku.log; echo "FAIL: not the expected failure"; exit 1; }; \
+		echo "ok: without PKU the PKU tests fail, as they must"; \
+	fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	staticcheck ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+demo:
+	$(GO) run ./examples/quickstart

@@ -1,0 +1,16 @@
+package main
+
+// configPath is where the host puts the run's configuration inside the initramfs.
+const configPath = "/vmrun.json"
+
+// exitMarker starts the line the guest prints with the test binary's exit status. It is not
+// shown to the user.
+const exitMarker = "@@vmrun-exit-status@@ "
+
+// config is what the guest init needs to run the test binary.
+type config struct {
+	Binary string   // path of the test binary inside the guest
+	Args   []string // its arguments
+	Env    []string // its environment, KEY=VALUE
+	Dir    string   // its working directory (the package folder, as go test sets it)
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// requireVM skips (or, with PKEYARENA_REQUIRE_VM=1 as CI sets it, fails) when QEMU or the kernel
+// is missing, and skips inside the VM itself: these tests drive the runner from the host.
+func requireVM(t *testing.T) {
+	t.Helper()
+	if pkutest.InVM() || os.Getpid() == 1 {
+		t.Skip("drives the VM runner from the host; nothing to do inside the guest")
+	}
+	if testing.Short() {
+		t.Skip("boots virtual machines; skipped with -short")
+	}
+	_, errQ := exec.LookPath("qemu-system-x86_64")
+	_, errK := findKernel()
+	_, errG := exec.LookPath("go")
+	for _, err := range []error{errQ, errK, errG} {
+		if err == nil {
+			continue
+		}
+		if os.Getenv("PKEYARENA_REQUIRE_VM") == "1" {
+			t.Fatalf("PKEYARENA_REQUIRE_VM=1 but: %v", err)
+		}
+		t.Skipf("%v (scripts/vm-deps.sh installs QEMU and the kernel)", err)
+	}
+}
+
+// The package the tests below compile and run under the runner.
+const probeTest = `package probe
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+var msg = flag.String("msg", "", "a flag whose value must arrive intact")
+
+func TestProbe(t *testing.T) {
+	if os.Getpid() == 1 {
+		t.Fatal("the test binary runs as PID 1: not under the runner's init")
+	}
+	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
+	pku := strings.Contains(string(cpuinfo), " pku") && strings.Contains(string(cpuinfo), " ospke")
+	t.Logf("msg=[%s] pku=%v require=%s wd-testdata=%v", *msg, pku, os.Getenv("PKEYARENA_REQUIRE_PKU"), exists("testdata/hello.txt"))
+	if os.Getenv("PROBE_FAIL") == "1" {
+		t.Fatal("failing on purpose")
+	}
+	if code := os.Getenv("PROBE_EXIT"); code != "" {
+		os.Stdout.WriteString("exiting on purpose\n")
+		os.Exit(int(code[0] - '0'))
+	}
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+`
+
+// setup builds vmrun and writes the probe package; it returns vmrun's path and the package folder.
+func setup(t *testing.T) (vmrun, pkg string) {
+	requireVM(t)
+	dir := t.TempDir()
+	vmrun = filepath.Join(dir, "vmrun")
+	build := exec.Command("go", "build", "-o", vmrun, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building vmrun: %v\n%s", err, out)
+	}
+	pkg = filepath.Join(dir, "probe")
+	write := func(name, text string) {
+		p := filepath.Join(pkg, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module probe\n\ngo 1.26\n")
+	write("probe_test.go", probeTest)
+	write("testdata/hello.txt", "hello\n")
+	return vmrun, pkg
+}
+
+// goTest runs go test -exec vmrun in the probe package and returns its output and exit code.
+func goTest(t *testing.T, vmrun, pkg string, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"test", "-count=1", "-exec", vmrun}, args...)...)
+	cmd.Dir = pkg
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestRunnerPasses(t *testing.T) {
+	vmrun, pkg := setup(t)
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0"}, "-v", "-run", "TestProbe", "-args", "-msg", "a b  c")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	for _, want := range []string{"--- PASS: TestProbe", "msg=[a b  c]", "pku=true", "require=1", "wd-testdata=true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\r") || strings.Contains(out, exitMarker) {
+		t.Errorf("output has carriage returns or the exit marker:\n%q", out)
+	}
+}
+
+// A failing test binary must make the runner, and so go test, fail: a broken runner must never
+// make CI green.
+func TestRunnerPropagatesFailure(t *testing.T) {
+	vmrun, pkg := setup(t)
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0", "PROBE_FAIL=1", "VMRUN_ENV=PROBE_FAIL"})
+	if code == 0 || !strings.Contains(out, "failing on purpose") || !strings.Contains(out, "FAIL") {
+		t.Fatalf("a failing test: exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestRunnerExitCode(t *testing.T) {
+	vmrun, pkg := setup(t)
+	bin := filepath.Join(t.TempDir(), "probe.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Dir, build.Env = pkg, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cmd := exec.Command(vmrun, bin, "-test.run=TestProbe")
+	cmd.Dir = pkg
+	cmd.Env = append(os.Environ(), "PROBE_EXIT=3", "VMRUN_ENV=PROBE_EXIT")
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 3 || !strings.Contains(string(out), "exiting on purpose") {
+		t.Fatalf("want exit status 3 from the guest, got %v:\n%s", err, out)
+	}
+}
+
+// -race binaries are dynamically linked: the runner packs their shared libraries.
+func TestRunnerRace(t *testing.T) {
+	vmrun, pkg := setup(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the race detector test bed is amd64")
+	}
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=1"}, "-race", "-v", "-run", "TestProbe")
+	if code != 0 || !strings.Contains(out, "--- PASS: TestProbe") || !strings.Contains(out, "pku=true") {
+		t.Fatalf("-race: exit %d:\n%s", code, out)
+	}
+}
+
+// With PKU switched off in the emulated CPU, the guest sees no pku flag: the cheap check that
+// "PKU required" tests really fail without it is done in the Makefile's test-vm-nopku target.
+func TestRunnerCPUWithoutPKU(t *testing.T) {
+	vmrun, pkg := setup(t)
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0", "VMRUN_CPU=max,-pku"}, "-v", "-run", "TestProbe")
+	if code != 0 || !strings.Contains(out, "pku=false") {
+		t.Fatalf("VMRUN_CPU=max,-pku: exit %d:\n%s", code, out)
+	}
+}
+
+func TestRunnerFailsLoudlyWithoutKernel(t *testing.T) {
+	vmrun, pkg := setup(t)
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0", "PKEYARENA_VM_KERNEL=/nonexistent/vmlinuz"})
+	if code == 0 || !strings.Contains(out, "PKEYARENA_VM_KERNEL") {
+		t.Fatalf("missing kernel: exit %d:\n%s", code, out)
+	}
+}
+
+func TestRelay(t *testing.T) {
+	in := "=== RUN   X\r\n[    1.234567] kernel says hi\r\nok\r\n\r\n" + exitMarker + "7\r\n"
+	var out strings.Builder
+	status, klog, err := relay(strings.NewReader(in), &out, false)
+	if err != nil || status != 7 {
+		t.Fatalf("status %d, err %v", status, err)
+	}
+	if out.String() != "=== RUN   X\nok\n" {
+		t.Errorf("relayed %q", out.String())
+	}
+	if !strings.Contains(klog, "kernel says hi") {
+		t.Errorf("kernel log %q", klog)
+	}
+	status, _, _ = relay(strings.NewReader("no marker\n"), &out, false)
+	if status != -1 {
+		t.Errorf("no marker: status %d, want -1", status)
+	}
+}
+
+func TestVMTimeout(t *testing.T) {
+	t.Setenv("VMRUN_TIMEOUT", "")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-test.timeout=10m0s"}, "12m0s"},
+		{[]string{"-test.v", "-test.timeout", "1m"}, "3m0s"},
+		{nil, "12m0s"},
+	}
+	for _, tt := range tests {
+		if got := vmTimeout(tt.args).String(); got != tt.want {
+			t.Errorf("vmTimeout(%q) = %s, want %s", tt.args, got, tt.want)
+		}
+	}
+	t.Setenv("VMRUN_TIMEOUT", "90s")
+	if got := vmTimeout(nil).String(); got != "1m30s" {
+		t.Errorf("VMRUN_TIMEOUT=90s gave %s", got)
+	}
+}
