@@ -112,3 +112,19 @@ var (
 	Reboot = linux.Reboot
 	Sync   = linux.Sync
 )
+
+
+// MmapFixed maps fd over the pages of b (MAP_FIXED), which must be an existing mapping.
+func MmapFixed(b []byte, prot, flags, fd int) error {
+	_, _, e := linux.Syscall6(linux.SYS_MMAP, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
+		uintptr(prot), uintptr(flags|linux.MAP_FIXED), uintptr(fd), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Used by tests that fork.
+var Wait4 = linux.Wait4
+
+type WaitStatus = linux.WaitStatus

@@ -1,0 +1,599 @@
+package arena
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// maxAlloc bounds a single allocation (16 GiB).
+const maxAlloc = 1 << 34
+
+// region is one mapping: guard page, usable pages, guard page.
+type region struct {
+	mapping []byte
+	mem     []byte
+	base    uintptr
+	slabs   []atomic.Pointer[slab] // per page: the slab that owns it, nil when free
+	used    []bool                 // per page; under Arena.mu
+}
+
+// slab is a run of pages cut into equal slots of one class, or holding one large object.
+type slab struct {
+	r      *region
+	off    int // first byte of the slab in r.mem
+	pages  int
+	class  int // -1 for a large object
+	size   int // slot capacity in bytes (multiple of 8)
+	stride int // distance between slots
+	first  int // offset in r.mem of slot 0
+	count  int
+	live   []atomic.Uint64 // bit i: slot i is allocated
+	lens   []atomic.Int64  // length asked for, per slot
+}
+
+type slotRef struct {
+	s *slab
+	i int
+}
+
+// fifo is a queue of free slots: reuse is as late as possible, which widens the window in which
+// a double free is still detected.
+type fifo struct {
+	buf  []slotRef
+	head int
+}
+
+func (q *fifo) len() int { return len(q.buf) - q.head }
+
+func (q *fifo) push(r slotRef) { q.buf = append(q.buf, r) }
+
+func (q *fifo) pop() slotRef {
+	r := q.buf[q.head]
+	q.buf[q.head] = slotRef{}
+	q.head++
+	if q.head > 64 && q.head*2 > len(q.buf) {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	return r
+}
+
+// shard is one of the arena's free-slot caches; goroutines pick one by a hint of their stack
+// address and try-lock, so that goroutines on different cores rarely share one.
+type shard struct {
+	mu           sync.Mutex
+	ready        [numClasses]fifo // wiped slots with intact canaries, ready to hand out
+	pending      []slotRef        // Mprotect mode: freed slots not yet wiped
+	pendingBytes int
+	allocs       int64
+	frees        int64
+	objects      int64
+	inUse        int64
+	_            [64]byte // keep shards on separate cache lines
+}
+
+func shardCount() int {
+	n := 1
+	for n < 2*runtime.GOMAXPROCS(0) && n < 64 {
+		n *= 2
+	}
+	return max(n, 2)
+}
+
+func (a *Arena) lockShard() *shard {
+	n := len(a.shards)
+	h := int((stackHint() >> 13) * 0x9E3779B1 >> 7)
+	for i := 0; i < n; i++ {
+		if s := &a.shards[(h+i)&(n-1)]; s.mu.TryLock() {
+			return s
+		}
+	}
+	s := &a.shards[h&(n-1)]
+	s.mu.Lock()
+	return s
+}
+
+// Alloc returns n bytes of zeroed arena memory. Outside a domain that grants the arena the bytes
+// cannot be read or written. n must be 1 or more.
+func (a *Arena) Alloc(n int) ([]byte, error) {
+	if n <= 0 || n > maxAlloc {
+		return nil, fmt.Errorf("arena %q: Alloc(%d): %w", a.cfg.name, n, ErrInvalidSize)
+	}
+	if a.closed.Load() {
+		return nil, fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+	}
+	if n > maxSmall {
+		return a.allocLarge(n)
+	}
+	c := sizeClass(n)
+	s := a.lockShard()
+	for {
+		if a.closed.Load() {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+		}
+		if s.ready[c].len() > 0 || a.steal(s, c) {
+			ref := s.ready[c].pop()
+			b := a.handOut(ref, n)
+			s.allocs++
+			s.objects++
+			s.inUse += int64(n)
+			s.mu.Unlock()
+			return b, nil
+		}
+		s.mu.Unlock()
+		refs, err := a.refill(c)
+		if err != nil {
+			return nil, err
+		}
+		s = a.lockShard()
+		for _, r := range refs {
+			s.ready[c].push(r)
+		}
+	}
+}
+
+// steal moves up to half of another shard's ready slots of class c into s (locked).
+func (a *Arena) steal(s *shard, c int) bool {
+	for i := range a.shards {
+		o := &a.shards[i]
+		if o == s || !o.mu.TryLock() {
+			continue
+		}
+		n := (o.ready[c].len() + 1) / 2
+		for j := 0; j < n; j++ {
+			s.ready[c].push(o.ready[c].pop())
+		}
+		o.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// refill finds more ready slots of class c: in Mprotect mode by wiping pending frees first,
+// otherwise by cutting a new slab. It returns slots not yet in any shard.
+func (a *Arena) refill(c int) ([]slotRef, error) {
+	if a.mode == Mprotect && a.pendingTotal() > 0 {
+		a.flush()
+		return nil, nil // the wiped slots are back in the shards' ready lists
+	}
+	s, err := a.carve(c, 0)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]slotRef, s.count)
+	for i := range refs {
+		refs[i] = slotRef{s, i}
+	}
+	return refs, nil
+}
+
+func (a *Arena) pendingTotal() int {
+	total := 0
+	for i := range a.shards {
+		s := &a.shards[i]
+		s.mu.Lock()
+		total += s.pendingBytes
+		s.mu.Unlock()
+	}
+	return total
+}
+
+// handOut marks slot ref as allocated with length n and returns its bytes.
+func (a *Arena) handOut(ref slotRef, n int) []byte {
+	s := ref.s
+	bit := uint64(1) << (ref.i % 64)
+	if s.live[ref.i/64].Or(bit)&bit != 0 {
+		panic(fmt.Sprintf("arena %q: internal error: slot %d of a %d-byte slab handed out twice", a.cfg.name, ref.i, s.size))
+	}
+	s.lens[ref.i].Store(int64(n))
+	off := s.first + ref.i*s.stride
+	return s.r.mem[off : off+n : off+n]
+}
+
+func (a *Arena) allocLarge(n int) ([]byte, error) {
+	s, err := a.carve(-1, n)
+	if err != nil {
+		return nil, err
+	}
+	b := a.handOut(slotRef{s, 0}, n)
+	sh := a.lockShard()
+	sh.allocs++
+	sh.objects++
+	sh.inUse += int64(n)
+	sh.mu.Unlock()
+	return b, nil
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// carve cuts a new slab for class c (or, with c == -1, a run for one n-byte object) out of free
+// pages, mapping a new region when none has room, and writes its canaries.
+func (a *Arena) carve(c, n int) (*slab, error) {
+	if a.mode == Mprotect {
+		a.protMu.Lock()
+		defer a.protMu.Unlock()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() {
+		return nil, fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+	}
+	canary := 0
+	if a.cfg.canaries {
+		canary = canarySize
+	}
+	s := &slab{class: c}
+	if c >= 0 {
+		s.size = classSizes[c]
+		s.pages = slabPages(c, pageSize)
+		s.stride = s.size + canary
+		s.count = (s.pages*pageSize - canary) / s.stride
+	} else {
+		s.size = roundUp(n, 8)
+		s.pages = roundUp(s.size+2*canary, pageSize) / pageSize
+		s.stride = s.pages * pageSize
+		s.count = 1
+	}
+	r, p, fresh, err := a.pages(s.pages)
+	if err != nil {
+		return nil, err
+	}
+	s.r, s.off = r, p*pageSize
+	s.first = s.off + canary
+	s.live = make([]atomic.Uint64, (s.count+63)/64)
+	s.lens = make([]atomic.Int64, s.count)
+
+	if a.cfg.canaries {
+		restore := a.openRegion(r, fresh)
+		if c >= 0 {
+			for i := 0; i <= s.count; i++ { // one before each slot, one after the last
+				a.writeCanary(r, s.first+i*s.stride-canarySize)
+			}
+		} else {
+			a.writeCanary(r, s.first-canarySize)
+			a.writeCanary(r, s.first+s.size)
+		}
+		restore()
+	}
+	if fresh {
+		if err := a.seal(r); err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i < s.pages; i++ {
+		r.slabs[p+i].Store(s)
+	}
+	return s, nil
+}
+
+// pages finds k contiguous free pages, mapping a new region when no region has them. A new
+// region is returned fresh: read-write, untagged, not yet visible in the region list's
+// protection state; the caller seals it. Called with mu (and, in Mprotect mode, protMu) held.
+func (a *Arena) pages(k int) (r *region, first int, fresh bool, err error) {
+	for _, r := range a.regs.load() {
+		if p := freeRun(r.used, k); p >= 0 {
+			for i := p; i < p+k; i++ {
+				r.used[i] = true
+			}
+			return r, p, false, nil
+		}
+	}
+	r, err = a.newRegion(k * pageSize)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	for i := 0; i < k; i++ {
+		r.used[i] = true
+	}
+	return r, 0, true, nil
+}
+
+func freeRun(used []bool, k int) int {
+	run := 0
+	for i, u := range used {
+		if u {
+			run = 0
+			continue
+		}
+		if run++; run == k {
+			return i - k + 1
+		}
+	}
+	return -1
+}
+
+// newRegion maps, advises and locks a region of at least need bytes.
+func (a *Arena) newRegion(need int) (*region, error) {
+	size := max(a.nextReg, roundUp(need, pageSize))
+	if lim := a.cfg.limit; lim > 0 {
+		left := lim - a.st.reserved.Load()
+		if int64(need) > left {
+			return nil, fmt.Errorf("arena %q: %d more bytes would pass the limit of %d (%d reserved): %w", a.cfg.name, need, lim, a.st.reserved.Load(), ErrLimit)
+		}
+		size = min(size, int(left)/pageSize*pageSize)
+	}
+	for {
+		mapping, mem, err := mapRegion(size, a.cfg.guards, a.cfg.backing)
+		if err != nil {
+			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
+		}
+		if a.cfg.backing == SecretMem {
+			a.st.locked.Add(int64(len(mem))) // locked by the kernel already
+		} else if a.cfg.lock {
+			if err := lockRegion(mem, a.st.locked.Load()); err != nil {
+				unmapRegion(mapping)
+				if errors.Is(err, ErrMemlock) && size/2 >= need { // take what the limit allows
+					size = roundUp(size/2, pageSize)
+					continue
+				}
+				return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
+			}
+			a.st.locked.Add(int64(len(mem)))
+		}
+		r := &region{mapping: mapping, mem: mem, base: addrOf(mem)}
+		r.slabs = make([]atomic.Pointer[slab], len(mem)/pageSize)
+		r.used = make([]bool, len(mem)/pageSize)
+		old := a.regs.load()
+		list := append(append(make([]*region, 0, len(old)+1), old...), r)
+		sort.Slice(list, func(i, j int) bool { return list[i].base < list[j].base })
+		a.regs.list.Store(&list)
+		a.st.reserved.Add(int64(len(mem)))
+		a.nextReg = min(2*a.nextReg, maxRegion)
+		return r, nil
+	}
+}
+
+// seal gives a fresh region the protection of the arena's other pages: tagged with the key in
+// PKU mode, the current process-wide protection in Mprotect mode.
+func (a *Arena) seal(r *region) error {
+	if a.mode == PKU {
+		return protect(r.mem, protRW, a.key)
+	}
+	if a.curProt != protRW {
+		return protect(r.mem, a.curProt, 0)
+	}
+	return nil
+}
+
+// grantThread opens the arena for the calling thread in PKU mode; the returned func restores.
+func (a *Arena) grantThread() pkru.Rights {
+	runtime.LockOSThread()
+	saved := pkru.Read()
+	pkru.Write(saved.With(a.key, pkru.ReadWrite))
+	return saved
+}
+
+func revokeThread(saved pkru.Rights) {
+	pkru.Write(saved)
+	runtime.UnlockOSThread()
+}
+
+// openRegion makes r writable for the caller: nothing for a fresh region, a register write in PKU
+// mode, an mprotect in Mprotect mode (protMu held). It returns the undo.
+func (a *Arena) openRegion(r *region, fresh bool) func() {
+	switch {
+	case fresh:
+		return func() {}
+	case a.mode == PKU:
+		saved := a.grantThread()
+		return func() { revokeThread(saved) }
+	case a.curProt == protRW:
+		return func() {}
+	}
+	mustProtect(r.mem, protRW)
+	return func() { mustProtect(r.mem, a.curProt) }
+}
+
+// mustProtect changes the protection of pages the arena owns. It fails only on broken invariants
+// (the range is mapped and page-aligned), so failure panics rather than leave pages open.
+func mustProtect(mem []byte, prot int) {
+	if err := protect(mem, prot, 0); err != nil {
+		panic(fmt.Sprintf("arena: cannot change the protection of its own pages: %v", err))
+	}
+}
+
+func (a *Arena) canaryAt(r *region, off int) uint64 {
+	return a.canary ^ uint64(r.base+uintptr(off))*0x9E3779B97F4A7C15
+}
+
+func (a *Arena) writeCanary(r *region, off int) {
+	binary.LittleEndian.PutUint64(r.mem[off:], a.canaryAt(r, off))
+}
+
+func (a *Arena) canaryOK(r *region, off int) bool {
+	return binary.LittleEndian.Uint64(r.mem[off:]) == a.canaryAt(r, off)
+}
+
+// lookup finds the slab and slot of an allocation that starts at addr.
+func (a *Arena) lookup(addr uintptr) (*slab, int, bool) {
+	regs := a.regs.load()
+	lo, hi := 0, len(regs) // the first region that ends after addr
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if regs[m].base+uintptr(len(regs[m].mem)) > addr {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if lo == len(regs) || addr < regs[lo].base {
+		return nil, 0, false
+	}
+	r := regs[lo]
+	off := int(addr - r.base)
+	s := r.slabs[off/pageSize].Load()
+	if s == nil {
+		return nil, 0, false
+	}
+	rel := off - s.first
+	if rel < 0 || rel%s.stride != 0 || rel/s.stride >= s.count {
+		return nil, 0, false
+	}
+	return s, rel / s.stride, true
+}
+
+// Free wipes b and returns it to the arena. b must be exactly a slice returned by Alloc (same
+// start and length); anything else, and a second Free, returns ErrNotAllocated and changes
+// nothing. A canary found overwritten returns ErrCorrupted (the memory is freed all the same).
+//
+// In PKU mode the bytes are wiped before Free returns. In Mprotect mode they stay protected and
+// are wiped in a batch before the slot is reused, when the arena is next opened or released, at
+// Close, or once a shard holds DefaultPendingBytes of them, whichever comes first; a canary
+// found overwritten then is reported by the next Check or Close.
+func (a *Arena) Free(b []byte) error {
+	if len(b) == 0 {
+		return fmt.Errorf("arena %q: Free of an empty slice: %w", a.cfg.name, ErrNotAllocated)
+	}
+	if a.closed.Load() {
+		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+	}
+	addr := addrOf(b)
+	s, i, ok := a.lookup(addr)
+	if !ok || s.lens[i].Load() != int64(len(b)) || cap(b) != len(b) {
+		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), ErrNotAllocated)
+	}
+	sh := a.lockShard()
+	if a.closed.Load() {
+		sh.mu.Unlock()
+		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+	}
+	bit := uint64(1) << (i % 64)
+	if s.live[i/64].And(^bit)&bit == 0 {
+		sh.mu.Unlock()
+		return fmt.Errorf("arena %q: Free(%#x, %d bytes) of memory already freed: %w", a.cfg.name, addr, len(b), ErrNotAllocated)
+	}
+	sh.frees++
+	sh.objects--
+	sh.inUse -= int64(len(b))
+	ref := slotRef{s, i}
+	var err error
+	flush := false
+	if a.mode == PKU {
+		saved := a.grantThread()
+		err = a.wipeSlot(ref)
+		revokeThread(saved)
+		if s.class >= 0 {
+			sh.ready[s.class].push(ref)
+		}
+	} else {
+		sh.pending = append(sh.pending, ref)
+		sh.pendingBytes += s.size
+		flush = sh.pendingBytes > a.cfg.pendingMax
+	}
+	sh.mu.Unlock()
+	if s.class < 0 && a.mode == PKU {
+		a.releasePages(s)
+	}
+	if flush {
+		a.flush()
+	}
+	return err
+}
+
+// wipeSlot checks the canaries around a freed slot, zeroes it and rewrites the canaries. The
+// caller has opened the memory.
+func (a *Arena) wipeSlot(ref slotRef) error {
+	s, r := ref.s, ref.s.r
+	off := s.first + ref.i*s.stride
+	var err error
+	if a.cfg.canaries {
+		var where []string
+		if !a.canaryOK(r, off-canarySize) {
+			where = append(where, "before its start (underflow)")
+		}
+		if !a.canaryOK(r, off+s.size) {
+			where = append(where, "past its end (overflow)")
+		}
+		if where != nil {
+			err = fmt.Errorf("arena %q: object at %#x (%d-byte slot): written %v: %w", a.cfg.name, r.base+uintptr(off), s.size, where, ErrCorrupted)
+		}
+	}
+	if s.class < 0 {
+		clear(r.mem[s.off : s.off+s.pages*pageSize]) // the whole run, canaries included
+		return err
+	}
+	clear(r.mem[off : off+s.size])
+	if a.cfg.canaries {
+		a.writeCanary(r, off-canarySize)
+		a.writeCanary(r, off+s.size)
+	}
+	return err
+}
+
+// releasePages returns a wiped large object's pages to its region.
+func (a *Arena) releasePages(s *slab) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := s.off / pageSize
+	for i := p; i < p+s.pages; i++ {
+		s.r.slabs[i].Store(nil)
+		s.r.used[i] = false
+	}
+}
+
+// flush wipes every pending free (Mprotect mode) and makes the slots ready again. Corruption it
+// finds is kept for the next Check or Close: it belongs to objects freed earlier, not to the
+// caller.
+func (a *Arena) flush() {
+	a.protMu.Lock()
+	defer a.protMu.Unlock()
+	a.flushLocked()
+}
+
+// flushLocked is flush with protMu held.
+func (a *Arena) flushLocked() {
+	var errs []error
+	var large []*slab
+	opened := false
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.mu.Lock()
+		if len(sh.pending) > 0 && !opened {
+			if a.curProt != protRW {
+				a.protectAll(protRW)
+			}
+			opened = true
+		}
+		for _, ref := range sh.pending {
+			if err := a.wipeSlot(ref); err != nil {
+				errs = append(errs, err)
+			}
+			if ref.s.class >= 0 {
+				sh.ready[ref.s.class].push(ref)
+			} else {
+				large = append(large, ref.s)
+			}
+		}
+		clear(sh.pending)
+		sh.pending, sh.pendingBytes = sh.pending[:0], 0
+		sh.mu.Unlock()
+	}
+	if opened {
+		a.st.flushes.Add(1)
+		if a.curProt != protRW {
+			a.protectAll(a.curProt)
+		}
+	}
+	for _, s := range large {
+		a.releasePages(s)
+	}
+	a.deferred = append(a.deferred, errs...)
+}
+
+// protectAll sets the protection of every region (Mprotect mode; protMu held).
+func (a *Arena) protectAll(prot int) {
+	for _, r := range a.regs.load() {
+		mustProtect(r.mem, prot)
+	}
+}

@@ -1,0 +1,286 @@
+package arena
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+var (
+	// ErrClosed is returned by every operation on an arena after Close.
+	ErrClosed = errors.New("arena closed")
+	// ErrInvalidSize is returned for sizes that are zero, negative or too large.
+	ErrInvalidSize = errors.New("invalid allocation size")
+	// ErrNotAllocated is returned by Free for memory this arena did not hand out, or no longer
+	// holds: a double free, a foreign slice, or a sub-slice of an allocation.
+	ErrNotAllocated = errors.New("not allocated by this arena")
+	// ErrCorrupted is returned when a canary next to an object was overwritten: something wrote
+	// past the end or before the start of an allocation.
+	ErrCorrupted = errors.New("arena memory corrupted (canary overwritten)")
+	// ErrPointers is returned by New and MakeSlice for types that hold Go pointers (pointers,
+	// strings, slices, maps, channels, functions, interfaces): arena memory is invisible to the
+	// garbage collector.
+	ErrPointers = errors.New("type holds Go pointers and cannot live in an arena")
+	// ErrLimit is returned when an allocation would take the arena past its Limit.
+	ErrLimit = errors.New("arena size limit reached")
+	// ErrMemlock is wrapped when locking memory fails (RLIMIT_MEMLOCK); the error says how much
+	// was asked and what the limit is.
+	ErrMemlock = errors.New("cannot lock arena memory")
+	// ErrSecretMem is wrapped when the SecretMem backing is unavailable (kernel without
+	// memfd_secret, or secretmem disabled).
+	ErrSecretMem = errors.New("memfd_secret backing unavailable")
+	// ErrInvalidOption is returned for option values that make no sense.
+	ErrInvalidOption = errors.New("invalid arena option")
+	// ErrBusy is returned by Close while the arena is open (a domain is inside).
+	ErrBusy = errors.New("arena is open")
+)
+
+// Mode says how an arena's memory is kept from code that should not see it.
+type Mode uint8
+
+const (
+	// PKU: pages are tagged with the arena's protection key; access is per thread and switched
+	// by writing the thread's rights register (no system call).
+	PKU Mode = iota + 1
+	// Mprotect: no protection keys; pages are PROT_NONE at rest and opened with mprotect for the
+	// whole process while any thread is inside a domain that grants the arena.
+	Mprotect
+)
+
+func (m Mode) String() string {
+	switch m {
+	case PKU:
+		return "pku (per-thread)"
+	case Mprotect:
+		return "mprotect (process-wide)"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// Backing chooses where an arena's pages come from.
+type Backing uint8
+
+const (
+	// Anonymous is private anonymous memory (mmap), the default.
+	Anonymous Backing = iota
+	// SecretMem is memfd_secret(2) memory: removed from the kernel's direct map, so not readable
+	// through /proc/<pid>/mem, ptrace or kernel bugs that read the direct map. Linux 5.14+, on
+	// some kernels only with secretmem.enable=1. Children after fork get no mapping. The kernel
+	// keeps these pages out of swap and charges them to RLIMIT_MEMLOCK itself, so Lock does not
+	// apply (they count as locked).
+	SecretMem
+)
+
+// Option configures NewArena.
+type Option interface{ apply(*config) error }
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+type config struct {
+	name       string
+	limit      int64
+	lock       bool
+	guards     bool
+	canaries   bool
+	backing    Backing
+	requirePKU bool
+	pendingMax int
+}
+
+// Name sets the name used in errors, statistics and violation reports.
+func Name(name string) Option {
+	return optionFunc(func(c *config) error { c.name = name; return nil })
+}
+
+// Limit caps the bytes the arena reserves (mapped, excluding guard pages). Zero means no limit.
+func Limit(bytes int64) Option {
+	return optionFunc(func(c *config) error {
+		if bytes < 0 {
+			return fmt.Errorf("Limit(%d): %w", bytes, ErrInvalidOption)
+		}
+		c.limit = bytes
+		return nil
+	})
+}
+
+// Lock chooses whether pages are mlocked (kept out of swap). On by default.
+func Lock(on bool) Option { return optionFunc(func(c *config) error { c.lock = on; return nil }) }
+
+// Guards chooses whether each region has PROT_NONE guard pages on both sides. On by default.
+func Guards(on bool) Option { return optionFunc(func(c *config) error { c.guards = on; return nil }) }
+
+// Canaries chooses whether every object is surrounded by canaries checked on Free and Check.
+// On by default; off saves 8 bytes per object.
+func Canaries(on bool) Option {
+	return optionFunc(func(c *config) error { c.canaries = on; return nil })
+}
+
+// WithBacking chooses where pages come from (Anonymous by default).
+func WithBacking(b Backing) Option {
+	return optionFunc(func(c *config) error {
+		if b != Anonymous && b != SecretMem {
+			return fmt.Errorf("backing %d: %w", b, ErrInvalidOption)
+		}
+		c.backing = b
+		return nil
+	})
+}
+
+// RequirePKU makes NewArena fail with an error wrapping pkru.ErrNotSupported instead of falling
+// back to mprotect, for programs that accept only per-thread isolation.
+func RequirePKU() Option {
+	return optionFunc(func(c *config) error { c.requirePKU = true; return nil })
+}
+
+// DefaultPendingBytes is the bound on freed-but-not-yet-wiped bytes per shard in Mprotect mode:
+// past it, Free wipes them at once (one mprotect pair).
+const DefaultPendingBytes = 64 << 10
+
+// Arena is an allocator of memory outside the Go heap, on pages only domains that grant the arena
+// can read. All methods are safe for concurrent use.
+type Arena struct {
+	cfg    config
+	mode   Mode
+	key    pkru.Key // the arena's protection key in PKU mode; 0 otherwise
+	canary uint64   // secret mixed into every canary
+
+	shards []shard
+
+	// protMu serialises changes of the pages' protection in Mprotect mode (Open, Release,
+	// flushes, carving). Lock order: protMu, then a shard, then mu.
+	protMu  sync.Mutex
+	opens    [3]int  // Mprotect mode: open count per pkru.Access (ReadOnly, ReadWrite used)
+	curProt  int     // Mprotect mode: the protection the pages have now
+	deferred []error // Mprotect mode: corruption found by batched wipes, for Check and Close
+
+	mu      sync.Mutex // page allocator, region list, closing
+	regs    *regionSet
+	closed  atomic.Bool
+	nextReg int // size of the next region
+
+	st counters
+
+	cleanup runtime.Cleanup
+}
+
+type counters struct {
+	reserved, locked, flushes atomic.Int64
+}
+
+// Stats describes an arena at one moment.
+type Stats struct {
+	Name     string
+	Mode     Mode
+	Key      int   // the protection key in PKU mode, -1 otherwise
+	Regions  int   // mapped regions (each 1 VMA plus 2 guard VMAs)
+	Reserved int64 // bytes mapped for objects (guard pages excluded)
+	Locked   int64 // bytes mlocked
+	InUse    int64 // bytes asked for by live allocations
+	Objects  int64 // live allocations
+	Pending  int64 // bytes freed but not yet wiped (Mprotect mode only)
+	Allocs   int64 // Alloc calls that succeeded
+	Frees    int64 // Free calls that succeeded
+	Flushes  int64 // batched wipes of pending frees (Mprotect mode)
+}
+
+// NewArena creates an arena. In PKU mode it allocates a protection key (pkru.ErrNoKeys when none
+// is left); pages are mapped on first use.
+func NewArena(opts ...Option) (*Arena, error) {
+	cfg := config{name: "arena", lock: true, guards: true, canaries: true, pendingMax: DefaultPendingBytes}
+	for _, o := range opts {
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	a := &Arena{cfg: cfg, mode: Mprotect, curProt: protNone, nextReg: firstRegion}
+	if err := pkru.Supported(); err == nil {
+		a.mode = PKU
+	} else if cfg.requirePKU {
+		return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
+	}
+	if a.mode == PKU {
+		k, err := pkru.Alloc(pkru.NoAccess)
+		if err != nil {
+			return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
+		}
+		a.key = k
+	}
+	var seed [8]byte
+	rand.Read(seed[:])
+	a.canary = binary.LittleEndian.Uint64(seed[:]) | 1
+	a.shards = make([]shard, shardCount())
+	a.regs = &regionSet{}
+	empty := []*region{}
+	a.regs.list.Store(&empty)
+	a.cleanup = runtime.AddCleanup(a, func(c closer) { c.close() }, closer{a.regs, a.key})
+	return a, nil
+}
+
+// regionSet is the arena's list of regions: an immutable sorted slice, replaced whole when a
+// region is added, so lookups need no lock. It is its own object so that the cleanup backstop can
+// hold it without holding the Arena.
+type regionSet struct{ list atomic.Pointer[[]*region] }
+
+func (s *regionSet) load() []*region { return *s.list.Load() }
+
+// closer is the backstop for arenas that are never closed: it wipes and unmaps their regions and
+// frees their key once the Arena is unreachable. It must not refer to the Arena itself.
+type closer struct {
+	regs *regionSet
+	key  pkru.Key
+}
+
+func (c closer) close() {
+	for _, r := range c.regs.load() {
+		if openForWipe(r.mem, c.key) == nil {
+			clear(r.mem)
+		}
+		unmapRegion(r.mapping)
+	}
+	if c.key > 0 {
+		c.key.Free()
+	}
+}
+
+// Mode reports how the arena is protected.
+func (a *Arena) Mode() Mode { return a.mode }
+
+// Key returns the arena's protection key in PKU mode, and false in Mprotect mode.
+func (a *Arena) Key() (pkru.Key, bool) { return a.key, a.mode == PKU }
+
+// Name returns the arena's name.
+func (a *Arena) Name() string { return a.cfg.name }
+
+// Stats returns the arena's current figures.
+func (a *Arena) Stats() Stats {
+	key := -1
+	if a.mode == PKU {
+		key = int(a.key)
+	}
+	st := Stats{
+		Name: a.cfg.name, Mode: a.mode, Key: key, Regions: len(a.regs.load()),
+		Reserved: a.st.reserved.Load(), Locked: a.st.locked.Load(), Flushes: a.st.flushes.Load(),
+	}
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.mu.Lock()
+		st.Allocs += sh.allocs
+		st.Frees += sh.frees
+		st.Objects += sh.objects
+		st.InUse += sh.inUse
+		st.Pending += int64(sh.pendingBytes)
+		sh.mu.Unlock()
+	}
+	return st
+}
+
+// String names the arena and its mode.
+func (a *Arena) String() string { return fmt.Sprintf("arena %q (%v)", a.cfg.name, a.mode) }

@@ -1,0 +1,27 @@
+package arena
+
+// Test-only access to internals.
+
+// SetBeforeUnmap installs a hook that sees each region's bytes after Close's wipe.
+func SetBeforeUnmap(f func(mem []byte)) (restore func()) {
+	old := beforeUnmap
+	beforeUnmap = f
+	return func() { beforeUnmap = old }
+}
+
+// SetPendingMax changes the Mprotect-mode bound on pending frees.
+func (a *Arena) SetPendingMax(n int) { a.cfg.pendingMax = n }
+
+// RegionBounds returns the usable part and whole mapping of every region.
+func (a *Arena) RegionBounds() (mem, mapping [][]byte) {
+	for _, r := range a.regs.load() {
+		mem = append(mem, r.mem)
+		mapping = append(mapping, r.mapping)
+	}
+	return mem, mapping
+}
+
+// PageSize is the page size the arena uses.
+var PageSize = pageSize
+
+const MaxSmall = maxSmall

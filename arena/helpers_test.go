@@ -1,0 +1,101 @@
+package arena_test
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"testing"
+	"unsafe"
+
+	"go.uber.org/goleak"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+func TestMain(m *testing.M) {
+	if child := os.Getenv(childEnv); child != "" {
+		os.Exit(runChild(child))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// newArena creates an arena that is closed when the test ends.
+func newArena(tb testing.TB, opts ...arena.Option) *arena.Arena {
+	tb.Helper()
+	a, err := arena.NewArena(opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := a.Close(); err != nil && !errors.Is(err, arena.ErrClosed) {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return a
+}
+
+// within runs fn with a's memory accessible to the calling goroutine with access acc: a register
+// write on a locked thread in PKU mode, Open/Release in Mprotect mode. (Package domain does this
+// for users; these tests stay below it.)
+func within(tb testing.TB, a *arena.Arena, acc pkru.Access, fn func()) {
+	tb.Helper()
+	if k, ok := a.Key(); ok {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		saved := pkru.Read()
+		defer pkru.Write(saved)
+		pkru.Write(saved.With(k, acc))
+		fn()
+		return
+	}
+	if err := a.Open(acc); err != nil {
+		tb.Fatal(err)
+	}
+	defer a.Release(acc)
+	fn()
+}
+
+func mustAlloc(tb testing.TB, a *arena.Arena, n int) []byte {
+	tb.Helper()
+	b, err := a.Alloc(n)
+	if err != nil {
+		tb.Fatalf("Alloc(%d): %v", n, err)
+	}
+	if len(b) != n || cap(b) != n {
+		tb.Fatalf("Alloc(%d) returned len %d cap %d", n, len(b), cap(b))
+	}
+	return b
+}
+
+func addr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+// widen returns the bytes from before b's start to past its end, to reach its canaries.
+func widen(b []byte, before, after int) []byte {
+	p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), -before)
+	return unsafe.Slice((*byte)(p), before+len(b)+after)
+}
+
+func fill(b []byte, seed byte) {
+	for i := range b {
+		b[i] = seed + byte(i*7)
+	}
+}
+
+func holds(b []byte, seed byte) bool {
+	for i := range b {
+		if b[i] != seed+byte(i*7) {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,189 @@
+package arena
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// Open is the mechanism package domain composes; most code calls domain.Enter instead.
+//
+// In Mprotect mode it makes the arena's pages readable (ReadOnly) or readable and writable
+// (ReadWrite) by every thread of the process until the matching Release; opens are counted, and
+// the pages get the union of the access of all current opens. Pending frees are wiped first.
+// In PKU mode it only checks the arena is usable: access is per thread, given by writing the
+// thread's rights register with the arena's key (see Key).
+func (a *Arena) Open(acc pkru.Access) error {
+	if acc != pkru.ReadOnly && acc != pkru.ReadWrite {
+		return fmt.Errorf("arena %q: Open(%v): %w", a.cfg.name, acc, ErrInvalidOption)
+	}
+	if a.mode == PKU {
+		if a.closed.Load() {
+			return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+		}
+		return nil
+	}
+	a.protMu.Lock()
+	defer a.protMu.Unlock()
+	if a.closed.Load() {
+		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+	}
+	a.opens[acc]++
+	if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] == 1 {
+		a.flushLocked() // the first opener: wipe what was freed while closed
+	}
+	a.applyOpens()
+	return nil
+}
+
+// Release undoes one Open with the same access. An unmatched Release panics: it is a programming
+// error that would otherwise leave the pages open or closed under another user.
+func (a *Arena) Release(acc pkru.Access) {
+	if a.mode == PKU {
+		return
+	}
+	a.protMu.Lock()
+	defer a.protMu.Unlock()
+	if (acc != pkru.ReadOnly && acc != pkru.ReadWrite) || a.opens[acc] == 0 {
+		panic(fmt.Sprintf("arena %q: Release(%v) without a matching Open", a.cfg.name, acc))
+	}
+	a.opens[acc]--
+	if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] == 0 && a.curProt == protRW {
+		a.flushLocked() // still writable: wiping now costs no system call
+	}
+	a.applyOpens()
+}
+
+// applyOpens gives the pages the protection the current opens ask for (protMu held).
+func (a *Arena) applyOpens() {
+	want := protNone
+	switch {
+	case a.opens[pkru.ReadWrite] > 0:
+		want = protRW
+	case a.opens[pkru.ReadOnly] > 0:
+		want = protRead
+	}
+	if want != a.curProt {
+		a.protectAll(want)
+		a.curProt = want
+	}
+}
+
+// Check verifies the canaries of every live object and reports corruption found earlier by
+// batched wipes (Mprotect mode). It returns nil or an error wrapping ErrCorrupted per object.
+func (a *Arena) Check() error {
+	if a.mode == Mprotect {
+		a.protMu.Lock()
+		defer a.protMu.Unlock()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() {
+		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+	}
+	var errs []error
+	if a.mode == Mprotect {
+		errs, a.deferred = a.deferred, nil
+	}
+	if !a.cfg.canaries {
+		return errors.Join(errs...)
+	}
+	undo := a.openAll()
+	for _, r := range a.regs.load() {
+		var last *slab
+		for p := range r.slabs {
+			s := r.slabs[p].Load()
+			if s == nil || s == last {
+				continue
+			}
+			last = s
+			for i := 0; i < s.count; i++ {
+				if s.live[i/64].Load()&(1<<(i%64)) == 0 {
+					continue
+				}
+				off := s.first + i*s.stride
+				if !a.canaryOK(r, off-canarySize) || !a.canaryOK(r, off+s.size) {
+					errs = append(errs, fmt.Errorf("arena %q: live object at %#x (%d bytes): canary overwritten: %w", a.cfg.name, r.base+uintptr(off), s.lens[i].Load(), ErrCorrupted))
+				}
+			}
+		}
+	}
+	undo()
+	return errors.Join(errs...)
+}
+
+// openAll opens every region for the caller (mu held; protMu too in Mprotect mode).
+func (a *Arena) openAll() func() {
+	if a.mode == PKU {
+		saved := a.grantThread()
+		return func() { revokeThread(saved) }
+	}
+	if a.curProt == protRW {
+		return func() {}
+	}
+	a.protectAll(protRW)
+	return func() { a.protectAll(a.curProt) }
+}
+
+// beforeUnmap, when set by tests, sees each region's bytes after the final wipe.
+var beforeUnmap func(mem []byte)
+
+// Close wipes all of the arena's memory, unmaps it and frees its key. Afterwards every method
+// returns ErrClosed; a second Close returns nil. Close returns ErrBusy, and does nothing, while
+// the arena is open (Mprotect mode: a domain is inside). It also reports corruption still
+// pending from batched wipes.
+//
+// Slices handed out by Alloc must not be used after Close: the pages are gone.
+func (a *Arena) Close() error {
+	if a.mode == Mprotect {
+		a.protMu.Lock()
+		defer a.protMu.Unlock()
+		if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] > 0 {
+			return fmt.Errorf("arena %q: Close while %d domains are inside: %w", a.cfg.name, a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite], ErrBusy)
+		}
+		a.flushLocked()
+	}
+	for i := range a.shards {
+		a.shards[i].mu.Lock()
+		defer a.shards[i].mu.Unlock()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed.Load() {
+		return nil
+	}
+	a.closed.Store(true)
+	a.cleanup.Stop()
+
+	undo := a.openAll()
+	for _, r := range a.regs.load() {
+		clear(r.mem)
+		if beforeUnmap != nil {
+			beforeUnmap(r.mem)
+		}
+	}
+	undo()
+	errs := a.deferred
+	a.deferred = nil
+	for _, r := range a.regs.load() {
+		if err := unmapRegion(r.mapping); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	empty := []*region{}
+	a.regs.list.Store(&empty)
+	a.st.reserved.Store(0)
+	a.st.locked.Store(0)
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.ready = [numClasses]fifo{}
+		sh.pending, sh.pendingBytes = nil, 0
+	}
+	if a.key > 0 {
+		if err := a.key.Free(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,35 @@
+package arena
+
+import "unsafe"
+
+// This file holds the package's uses of unsafe: turning slices into addresses for lookups, and
+// arena bytes into typed values for New and MakeSlice.
+
+// addrOf returns the address of b's first byte (b must not be empty).
+func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+// stackHint returns a number that differs between goroutines (their stacks lie apart) and stays
+// put for one goroutine: a cheap shard choice without a shared counter.
+//
+//go:noinline
+func stackHint() uintptr {
+	var x byte
+	return uintptr(unsafe.Pointer(&x))
+}
+
+// typed views of arena bytes; the caller has checked size and alignment.
+func pointerTo[T any](b []byte) *T { return (*T)(unsafe.Pointer(unsafe.SliceData(b))) }
+
+func sliceOf[T any](b []byte, n int) []T {
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}
+
+// bytesOf returns the bytes behind p or s, for FreeValue and FreeSlice.
+func bytesOfPointer[T any](p *T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
+}
+
+func bytesOfSlice[T any](s []T) []byte {
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), uintptr(cap(s))*unsafe.Sizeof(zero))
+}
