@@ -156,7 +156,7 @@ type Arena struct {
 
 	// protMu serialises changes of the pages' protection in Mprotect mode (Open, Release,
 	// flushes, carving). Lock order: protMu, then a shard, then mu.
-	protMu  sync.Mutex
+	protMu   sync.Mutex
 	opens    [3]int  // Mprotect mode: open count per pkru.Access (ReadOnly, ReadWrite used)
 	curProt  int     // Mprotect mode: the protection the pages have now
 	deferred []error // Mprotect mode: corruption found by batched wipes, for Check and Close

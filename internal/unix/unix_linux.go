@@ -113,7 +113,6 @@ var (
 	Sync   = linux.Sync
 )
 
-
 // MmapFixed maps fd over the pages of b (MAP_FIXED), which must be an existing mapping.
 func MmapFixed(b []byte, prot, flags, fd int) error {
 	_, _, e := linux.Syscall6(linux.SYS_MMAP, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
