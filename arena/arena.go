@@ -212,6 +212,7 @@ func NewArena(opts ...Option) (*Arena, error) {
 			return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
 		}
 		a.key = k
+		registerKey(k, 1)
 	}
 	var seed [8]byte
 	rand.Read(seed[:])
@@ -246,6 +247,7 @@ func (c closer) close() {
 		unmapRegion(r.mapping)
 	}
 	if c.key > 0 {
+		registerKey(c.key, -1)
 		c.key.Free()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -81,11 +82,12 @@ func Catch(fn func()) (f *Fault) {
 	return nil
 }
 
-// Sink receives bytes read by tests so that the compiler cannot drop the reads.
-var Sink byte
+// Sink receives bytes read by tests so that the compiler cannot drop the reads. It is atomic so
+// that probes from many goroutines do not race with each other.
+var Sink atomic.Uint32
 
 // ReadByte reads b[i] in a way the compiler keeps.
-func ReadByte(b []byte, i int) { Sink = b[i] }
+func ReadByte(b []byte, i int) { Sink.Store(uint32(b[i])) }
 
 // WriteByte writes v to b[i].
 func WriteByte(b []byte, i int, v byte) { b[i] = v }

@@ -1,0 +1,57 @@
+// Package domain opens arenas for the code that needs them, and for nobody else.
+//
+// A Domain is a set of grants: arenas, each read-only or read-write. Enter switches the calling
+// goroutine's OS thread to exactly the domain's rights, and the Token it returns switches them
+// back:
+//
+//	tok := d.Enter()
+//	defer tok.Exit()
+//
+// or, panic- and Goexit-safe in one call, d.Do(func() error { ... }).
+//
+// # Modes
+//
+// With protection keys (Mode PKU), Enter locks the goroutine to its OS thread and writes the
+// thread's rights register: the domain's arenas get their granted access, every other arena of
+// this library is denied, and the register bits of keys owned by other code are untouched. No
+// system call, no allocation: two register writes and a few loads, nanoseconds. Every other
+// thread, and this one after Exit, faults on the arenas' bytes.
+//
+// Without them (Mode Mprotect), each arena counts the threads inside domains that grant it; the
+// first Enter makes its pages accessible with the union of the current grants (read-only if all
+// are read-only), the last Exit makes them PROT_NONE again. That costs one mprotect per region on
+// each change, and while any thread is inside, every thread of the process can reach the arena.
+// arena.RequirePKU refuses this mode when creating the arenas.
+//
+// # Why Enter returns a token
+//
+// Go has no goroutine-local storage. Enter's Token carries what Exit needs (the previous register
+// value and the value Enter wrote), so nesting needs no stack of its own and nothing is allocated.
+// Exit checks that the register still holds what its Enter wrote: an Exit out of order (an outer
+// domain exited before an inner one), an Exit on another goroutine, or an Exit without Enter
+// panics with both values, rather than leave the thread with rights nobody meant it to have.
+//
+// # What the thread model rests on
+//
+//   - runtime.LockOSThread keeps the goroutine on its thread from Enter to Exit; no other
+//     goroutine runs on that thread meanwhile, so no other goroutine sees the rights.
+//   - New OS threads start from the runtime's template thread (when the creator is locked) or are
+//     cloned from an unlocked thread: either way they do not inherit a domain's open register.
+//   - Signal handlers run with the kernel's default register (all keys but 0 denied); the
+//     interrupted value comes back with sigreturn, so preemption signals are harmless.
+//   - A goroutine that returns or calls runtime.Goexit while inside a domain (locked, without
+//     Exit) takes its thread down with it: the open register dies with the thread.
+//   - Blocking system calls, GC and preemption happen on the locked thread and do not move the
+//     goroutine elsewhere.
+//
+// # Limitations
+//
+//   - cgo code called inside a domain runs on the same thread and has the same access.
+//   - Code that executes WRPKRU itself can open any key; the kernel ignores keys for ptrace and
+//     /proc/<pid>/mem (see package guard).
+//   - In Mprotect mode an Exit on the wrong goroutine cannot be detected, and protection is
+//     process-wide while any thread is inside.
+//   - Entering a domain whose arena was closed panics; closing an arena while a thread is inside
+//     a domain is a programming error (Close returns arena.ErrBusy in Mprotect mode; in PKU mode
+//     the thread faults on unmapped memory).
+package domain

@@ -1,0 +1,165 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// ErrMixedModes is returned by New when its arenas disagree about the mode (which happens only
+// when PKEYARENA_FORCE_FALLBACK changes between arenas; it is read once per process).
+var ErrMixedModes = errors.New("arenas of one domain must share a mode")
+
+// ErrInvalidGrant is returned by New for a nil or closed arena, or an access other than
+// ReadOnly and ReadWrite.
+var ErrInvalidGrant = errors.New("invalid grant")
+
+// Grant gives a domain access to one arena.
+type Grant struct {
+	Arena  *arena.Arena
+	Access pkru.Access // pkru.ReadOnly or pkru.ReadWrite
+}
+
+// ReadOnly grants read access to a.
+func ReadOnly(a *arena.Arena) Grant { return Grant{a, pkru.ReadOnly} }
+
+// ReadWrite grants read and write access to a.
+func ReadWrite(a *arena.Arena) Grant { return Grant{a, pkru.ReadWrite} }
+
+// Domain is a set of grants that Enter switches a thread to. A Domain is immutable and safe to
+// enter from many goroutines at once.
+type Domain struct {
+	name   string
+	grants []Grant // one per arena, the widest access when an arena is granted twice
+	mode   arena.Mode
+	mask   pkru.Rights // register bits of the domain's keys (PKU mode)
+	rights pkru.Rights // their values while inside (PKU mode)
+}
+
+// New creates a domain. With no grants it is a domain that denies every arena: useful to run
+// code that must not reach any secret.
+func New(grants ...Grant) (*Domain, error) {
+	d := &Domain{}
+	byArena := map[*arena.Arena]int{}
+	var names []string
+	for _, g := range grants {
+		if g.Arena == nil || (g.Access != pkru.ReadOnly && g.Access != pkru.ReadWrite) {
+			return nil, fmt.Errorf("domain: grant %v: %w", g.Access, ErrInvalidGrant)
+		}
+		if g.Arena.Closed() {
+			return nil, fmt.Errorf("domain: arena %q is closed: %w", g.Arena.Name(), ErrInvalidGrant)
+		}
+		if d.mode == 0 {
+			d.mode = g.Arena.Mode()
+		} else if d.mode != g.Arena.Mode() {
+			return nil, fmt.Errorf("domain: %w", ErrMixedModes)
+		}
+		if i, ok := byArena[g.Arena]; ok {
+			d.grants[i].Access = max(d.grants[i].Access, g.Access)
+			continue
+		}
+		byArena[g.Arena] = len(d.grants)
+		d.grants = append(d.grants, g)
+	}
+	if d.mode == 0 { // no grants: the process's mode
+		d.mode = arena.Mprotect
+		if pkru.Supported() == nil {
+			d.mode = arena.PKU
+		}
+	}
+	for _, g := range d.grants {
+		names = append(names, fmt.Sprintf("%s:%v", g.Arena.Name(), g.Access))
+		if k, ok := g.Arena.Key(); ok {
+			d.mask |= pkru.Mask(k)
+			d.rights |= pkru.AllowAll.With(k, g.Access)
+		}
+	}
+	d.name = "domain{" + strings.Join(names, ",") + "}"
+	return d, nil
+}
+
+// Mode reports whether the domain isolates per thread (arena.PKU) or process-wide
+// (arena.Mprotect).
+func (d *Domain) Mode() arena.Mode { return d.mode }
+
+// String names the domain by its grants: "domain{keys:rw,input:ro}".
+func (d *Domain) String() string { return d.name }
+
+// Token is what Enter returns and Exit consumes. Its zero value is not a valid token.
+type Token struct {
+	d     *Domain
+	saved pkru.Rights // the register before Enter
+	wrote pkru.Rights // the register Enter wrote
+	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares
+}
+
+// Enter switches the calling goroutine's thread to the domain's rights and locks the goroutine to
+// the thread until Exit. Every Enter needs exactly one Exit of its token, on the same goroutine,
+// in last-in first-out order. Enter panics if one of the domain's arenas was closed.
+func (d *Domain) Enter() Token {
+	runtime.LockOSThread()
+	if d.mode == arena.Mprotect {
+		return d.enterMprotect()
+	}
+	for i := range d.grants {
+		if d.grants[i].Arena.Closed() {
+			runtime.UnlockOSThread()
+			panic(fmt.Sprintf("%v: Enter: arena %q is closed", d, d.grants[i].Arena.Name()))
+		}
+	}
+	lib, deny := arena.LibraryKeys()
+	saved := readRights()
+	wrote := saved&^lib | deny&^d.mask | d.rights
+	writeRights(wrote)
+	return Token{d: d, saved: saved, wrote: wrote, mask: lib | d.mask}
+}
+
+// Exit restores the rights the thread had before the matching Enter and unlocks the goroutine.
+// It panics when the register does not hold what that Enter wrote (Exit out of order, on another
+// goroutine, or twice) or the token is zero.
+func (t Token) Exit() {
+	if t.d == nil {
+		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
+	}
+	if t.d.mode == arena.Mprotect {
+		t.d.exitMprotect()
+		runtime.UnlockOSThread()
+		return
+	}
+	if cur := readRights(); cur&t.mask != t.wrote&t.mask {
+		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this domain's Enter wrote %v (an inner domain was not exited, this token was exited already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
+	}
+	writeRights(t.saved)
+	runtime.UnlockOSThread()
+}
+
+// Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after
+// Exit) or calls runtime.Goexit.
+func (d *Domain) Do(fn func() error) error {
+	tok := d.Enter()
+	defer tok.Exit()
+	return fn()
+}
+
+func (d *Domain) enterMprotect() Token {
+	for i, g := range d.grants {
+		if err := g.Arena.Open(g.Access); err != nil {
+			for j := i - 1; j >= 0; j-- {
+				d.grants[j].Arena.Release(d.grants[j].Access)
+			}
+			runtime.UnlockOSThread()
+			panic(fmt.Sprintf("%v: Enter: %v", d, err))
+		}
+	}
+	return Token{d: d}
+}
+
+func (d *Domain) exitMprotect() {
+	for i := len(d.grants) - 1; i >= 0; i-- {
+		d.grants[i].Arena.Release(d.grants[i].Access)
+	}
+}

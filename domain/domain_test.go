@@ -1,0 +1,440 @@
+package domain_test
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/internal/unix"
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newArena(t testing.TB, name string) *arena.Arena {
+	t.Helper()
+	a, err := arena.NewArena(arena.Name(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func alloc(t testing.TB, a *arena.Arena, n int) []byte {
+	t.Helper()
+	b, err := a.Alloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newDomain(t testing.TB, grants ...domain.Grant) *domain.Domain {
+	t.Helper()
+	d, err := domain.New(grants...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+type access struct{ read, write bool }
+
+func probe(b []byte) access { return access{!pkutest.ReadFault(b), !pkutest.WriteFault(b)} }
+
+func TestInsideAndAfterExit(t *testing.T) {
+	a := newArena(t, "keys")
+	b := alloc(t, a, 32)
+	d := newDomain(t, domain.ReadWrite(a))
+	if d.Mode() != a.Mode() {
+		t.Errorf("domain mode %v, arena mode %v", d.Mode(), a.Mode())
+	}
+	if got := probe(b); got != (access{}) {
+		t.Fatalf("before Enter: %+v, want no access", got)
+	}
+	tok := d.Enter()
+	if got := probe(b); got != (access{true, true}) {
+		t.Errorf("inside: %+v, want read and write", got)
+	}
+	tok.Exit()
+	if got := probe(b); got != (access{}) {
+		t.Errorf("after Exit: %+v, want no access", got)
+	}
+}
+
+func TestReadOnlyGrant(t *testing.T) {
+	a := newArena(t, "ro")
+	b := alloc(t, a, 32)
+	ro := newDomain(t, domain.ReadOnly(a))
+	err := ro.Do(func() error {
+		if got := probe(b); got != (access{true, false}) {
+			t.Errorf("read-only grant: %+v, want read only", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Granting the same arena twice keeps the widest access.
+	both := newDomain(t, domain.ReadOnly(a), domain.ReadWrite(a))
+	both.Do(func() error {
+		if got := probe(b); got != (access{true, true}) {
+			t.Errorf("ro+rw grants of one arena: %+v, want read and write", got)
+		}
+		return nil
+	})
+}
+
+// While one thread is inside, another OS thread faults on the same bytes at the same time.
+func TestOtherThreadFaults(t *testing.T) {
+	pkutest.RequirePKU(t)
+	for _, procs := range []int{1, 2} {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		a := newArena(t, "secret")
+		b := alloc(t, a, 32)
+		d := newDomain(t, domain.ReadWrite(a))
+		for i := 0; i < 50; i++ {
+			d.Do(func() error {
+				b[0] = byte(i)
+				ch := make(chan access)
+				go func() {
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
+					ch <- probe(b)
+				}()
+				if got := <-ch; got != (access{}) {
+					t.Fatalf("GOMAXPROCS=%d: another thread had %+v while this one was inside", procs, got)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+// Nested domains: each Exit restores the previous rights exactly.
+func TestNesting(t *testing.T) {
+	a, b := newArena(t, "a"), newArena(t, "b")
+	ba, bb := alloc(t, a, 16), alloc(t, b, 16)
+	A := newDomain(t, domain.ReadWrite(a))
+	B := newDomain(t, domain.ReadOnly(b))
+	perThread := A.Mode() == arena.PKU
+
+	check := func(step string, wantA, wantB access) {
+		t.Helper()
+		if got := probe(ba); got != wantA {
+			t.Errorf("%s: arena a %+v, want %+v", step, got, wantA)
+		}
+		if got := probe(bb); got != wantB {
+			t.Errorf("%s: arena b %+v, want %+v", step, got, wantB)
+		}
+	}
+	none, ro, rw := access{}, access{true, false}, access{true, true}
+	var before pkru.Rights
+	if perThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		before = pkru.Read()
+	}
+	ta := A.Enter()
+	check("in A", rw, none)
+	tb := B.Enter()
+	if perThread {
+		check("in A, then B: B denies a", none, ro)
+	} else {
+		check("in A, then B (process-wide: the union)", rw, ro)
+	}
+	tb.Exit()
+	check("back in A", rw, none)
+	ta2 := A.Enter() // the same domain twice
+	check("A inside A", rw, none)
+	ta2.Exit()
+	check("back in the outer A", rw, none)
+	ta.Exit()
+	check("outside", none, none)
+	if perThread && pkru.Read() != before {
+		t.Errorf("rights after all exits %v, before %v", pkru.Read(), before)
+	}
+	tb = B.Enter()
+	ta = A.Enter()
+	if perThread {
+		check("in B, then A: A denies b", rw, none)
+	}
+	ta.Exit()
+	check("back in B", none, ro)
+	tb.Exit()
+	check("outside again", none, none)
+}
+
+func mustPanic(t *testing.T, what, want string, fn func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		msg, _ := r.(string)
+		if r == nil || !strings.Contains(msg, want) {
+			t.Errorf("%s: panic %v, want one mentioning %q", what, r, want)
+		}
+	}()
+	fn()
+}
+
+func TestUnbalancedExitPanics(t *testing.T) {
+	mustPanic(t, "zero token", "zero Token", func() { domain.Token{}.Exit() })
+	pkutest.RequirePKU(t) // Mprotect mode cannot see the order of exits
+	a, b := newArena(t, "a"), newArena(t, "b")
+	A, B := newDomain(t, domain.ReadWrite(a)), newDomain(t, domain.ReadWrite(b))
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	base := pkru.Read()
+	ta := A.Enter()
+	tb := B.Enter()
+	mustPanic(t, "outer exited before inner", "unbalanced or interleaved", ta.Exit)
+	tb.Exit()
+	ta.Exit()
+	mustPanic(t, "token exited twice", "unbalanced or interleaved", ta.Exit)
+	if pkru.Read() != base {
+		t.Errorf("rights %v after the panics, want %v", pkru.Read(), base)
+	}
+
+	tok := A.Enter()
+	done := make(chan any)
+	go func() {
+		defer func() { done <- recover() }()
+		runtime.LockOSThread() // a different thread, whose rights are not A's
+		defer runtime.UnlockOSThread()
+		tok.Exit()
+	}()
+	if r, _ := (<-done).(string); !strings.Contains(r, "another goroutine") {
+		t.Errorf("Exit on another goroutine: panic %q", r)
+	}
+	tok.Exit()
+}
+
+// A goroutine that returns while inside takes its thread with it: no goroutine gains access.
+func TestGoroutineExitsInside(t *testing.T) {
+	pkutest.RequirePKU(t)
+	a := newArena(t, "leak")
+	b := alloc(t, a, 32)
+	d := newDomain(t, domain.ReadWrite(a))
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			d.Enter() // and never Exit: the thread dies with the goroutine
+		}()
+		go func() {
+			defer wg.Done()
+			d.Enter()
+			runtime.Goexit()
+		}()
+	}
+	wg.Wait()
+	var probes sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		probes.Add(1)
+		go func() {
+			defer probes.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if probe(b) != (access{}) {
+				t.Error("a goroutine gained access after others left a domain without Exit")
+			}
+		}()
+	}
+	probes.Wait()
+}
+
+func TestDoRestoresOnPanicAndGoexit(t *testing.T) {
+	a := newArena(t, "do")
+	b := alloc(t, a, 32)
+	d := newDomain(t, domain.ReadWrite(a))
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("panic value %v, want boom", r)
+			}
+		}()
+		d.Do(func() error { panic("boom") })
+	}()
+	if probe(b) != (access{}) {
+		t.Error("access remains after a panic in Do")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Do(func() error { runtime.Goexit(); return nil })
+	}()
+	<-done
+	if probe(b) != (access{}) {
+		t.Error("access remains after Goexit in Do")
+	}
+	want := errors.New("from fn")
+	if err := d.Do(func() error { return want }); err != want {
+		t.Errorf("Do returned %v, want fn's error", err)
+	}
+}
+
+func TestWriteSyscallInsideOutside(t *testing.T) {
+	a := newArena(t, "io")
+	b := alloc(t, a, 16)
+	d := newDomain(t, domain.ReadOnly(a))
+	var p [2]int
+	if err := unix.Pipe2(p[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	if _, err := unix.Write(p[1], b); !errors.Is(err, unix.EFAULT) {
+		t.Errorf("write(2) outside: %v, want EFAULT", err)
+	}
+	d.Do(func() error {
+		if n, err := unix.Write(p[1], b); n != 16 || err != nil {
+			t.Errorf("write(2) inside: %d, %v", n, err)
+		}
+		return nil
+	})
+}
+
+// 64 goroutines enter and exit while others probe; GC, Gosched and blocking system calls happen
+// inside. With PKU no probe from outside ever succeeds; in Mprotect mode the counts stay exact
+// and the arena is closed once all are out.
+func TestStress(t *testing.T) {
+	a := newArena(t, "stress")
+	b := alloc(t, a, 64)
+	d := newDomain(t, domain.ReadWrite(a))
+	perThread := d.Mode() == arena.PKU
+	rounds := 200
+	if testing.Short() || pkutest.InVM() { // emulated WRPKRU costs microseconds
+		rounds = 50
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var leaks sync.Map
+	for g := 0; g < 64; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				d.Do(func() error {
+					b[g] = byte(i)
+					switch i % 4 {
+					case 0:
+						runtime.Gosched()
+					case 1:
+						if g == 0 {
+							runtime.GC()
+						}
+					case 2:
+						var ts [2]int
+						unix.Pipe2(ts[:], 0) // system calls on the locked thread
+						unix.Close(ts[0])
+						unix.Close(ts[1])
+					}
+					return nil
+				})
+			}
+		}()
+	}
+	var probers sync.WaitGroup
+	if perThread {
+		for p := 0; p < 4; p++ {
+			probers.Add(1)
+			go func() {
+				defer probers.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					runtime.LockOSThread()
+					if !pkutest.ReadFault(b) {
+						leaks.Store(p, true)
+					}
+					runtime.UnlockOSThread()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(stop)
+	probers.Wait()
+	leaks.Range(func(k, v any) bool { t.Errorf("prober %v read the arena from outside", k); return true })
+	if probe(b) != (access{}) {
+		t.Error("arena accessible after every goroutine exited")
+	}
+}
+
+func TestClosedArena(t *testing.T) {
+	a := newArena(t, "closing")
+	d := newDomain(t, domain.ReadWrite(a))
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustPanic(t, "Enter with a closed arena", "closed", func() { d.Enter() })
+	if _, err := domain.New(domain.ReadWrite(a)); !errors.Is(err, domain.ErrInvalidGrant) {
+		t.Errorf("New with a closed arena: %v", err)
+	}
+	if _, err := domain.New(domain.Grant{}); !errors.Is(err, domain.ErrInvalidGrant) {
+		t.Errorf("New with a nil arena: %v", err)
+	}
+	b := newArena(t, "b")
+	if _, err := domain.New(domain.Grant{Arena: b, Access: pkru.NoAccess}); !errors.Is(err, domain.ErrInvalidGrant) {
+		t.Errorf("New with NoAccess: %v", err)
+	}
+}
+
+// Two domains share an arena with different access; both inside at once (Mprotect mode: the
+// pages get the union, and go back to read-only when the writer leaves).
+func TestSharedArenaDifferentAccess(t *testing.T) {
+	a := newArena(t, "shared")
+	b := alloc(t, a, 16)
+	reader := newDomain(t, domain.ReadOnly(a))
+	writer := newDomain(t, domain.ReadWrite(a))
+	inReader := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan access)
+	go func() {
+		reader.Do(func() error {
+			close(inReader)
+			<-release
+			done <- probe(b)
+			return nil
+		})
+	}()
+	<-inReader
+	writer.Do(func() error {
+		if got := probe(b); got != (access{true, true}) {
+			t.Errorf("writer while a reader is inside: %+v", got)
+		}
+		return nil
+	})
+	close(release)
+	if got := <-done; got != (access{true, false}) {
+		t.Errorf("reader after the writer left: %+v, want read only", got)
+	}
+	if probe(b) != (access{}) {
+		t.Error("open after both left")
+	}
+}
+
+func TestString(t *testing.T) {
+	a, b := newArena(t, "keys"), newArena(t, "input")
+	d := newDomain(t, domain.ReadWrite(a), domain.ReadOnly(b))
+	if got := d.String(); got != "domain{keys:rw,input:ro}" {
+		t.Errorf("String() = %q", got)
+	}
+	if n := newDomain(t); n.String() != "domain{}" {
+		t.Errorf("empty domain String() = %q", n.String())
+	}
+}
