@@ -443,4 +443,3 @@ func TestSecretMemBacking(t *testing.T) {
 		t.Error(err)
 	}
 }
-
