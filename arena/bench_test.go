@@ -1,10 +1,6 @@
 package arena_test
 
-import (
-	"testing"
-
-	"github.com/pkeyarena/pkeyarena/arena"
-)
+import "testing"
 
 var heapSink []byte
 
@@ -54,15 +50,3 @@ func BenchmarkAllocFree32Parallel(b *testing.B) {
 		}
 	})
 }
-
-// BenchmarkMemoryPerSecret reports resident and locked bytes per 32-byte secret at 100 000 live
-// secrets (from /proc/self/smaps, over the arena's regions).
-func BenchmarkMemoryPerSecret(b *testing.B) {
-	for b.Loop() {
-		res, locked := memoryPerSecret(b, 100_000)
-		b.ReportMetric(res, "resident-B/secret")
-		b.ReportMetric(locked, "locked-B/secret")
-	}
-}
-
-var _ = arena.PKU

@@ -15,10 +15,13 @@ import (
 
 func TestMain(m *testing.M) {
 	if child := os.Getenv(childEnv); child != "" {
-		os.Exit(runChild(child))
+		os.Exit(runChild(child)) // a re-run of the binary as a test's child process
 	}
 	goleak.VerifyTestMain(m)
 }
+
+// childEnv selects a child role when the test binary re-runs itself.
+const childEnv = "ARENA_TEST_CHILD"
 
 // newArena creates an arena that is closed when the test ends.
 func newArena(tb testing.TB, opts ...arena.Option) *arena.Arena {

@@ -22,9 +22,6 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// childEnv selects a child role when the test binary re-runs itself.
-const childEnv = "ARENA_TEST_CHILD"
-
 func runChild(role string) int {
 	switch role {
 	case "memlock":

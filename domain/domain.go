@@ -112,10 +112,11 @@ func (d *Domain) Enter() Token {
 		}
 	}
 	lib, deny := arena.LibraryKeys()
+	mask := lib | d.mask // every bit this Enter decides
 	saved := readRights()
-	wrote := saved&^lib | deny&^d.mask | d.rights
+	wrote := saved&^mask | deny&^d.mask | d.rights
 	writeRights(wrote)
-	return Token{d: d, saved: saved, wrote: wrote, mask: lib | d.mask}
+	return Token{d: d, saved: saved, wrote: wrote, mask: mask}
 }
 
 // Exit restores the rights the thread had before the matching Enter and unlocks the goroutine.

@@ -1,0 +1,156 @@
+package arena_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/domain"
+)
+
+func ExampleNewArena() {
+	keys, err := arena.NewArena(arena.Name("tls-keys"), arena.Limit(1<<20))
+	if err != nil {
+		fmt.Println(err) // e.g. pkru.ErrNoKeys when the process has no protection key left
+		return
+	}
+	defer keys.Close()
+	fmt.Println(keys.Name())
+	// Output: tls-keys
+}
+
+func ExampleArena_Alloc() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	secret, err := keys.Alloc(32) // zeroed; readable only inside a domain that grants keys
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, _ := domain.New(domain.ReadWrite(keys))
+	d.Do(func() error {
+		copy(secret, "correct horse battery staple")
+		return nil
+	})
+	fmt.Println(len(secret), keys.Stats().Objects)
+	// Output: 32 1
+}
+
+func ExampleArena_Free() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	secret, _ := keys.Alloc(32)
+	fmt.Println(keys.Free(secret))                                  // wiped before the slot is reused
+	fmt.Println(errors.Is(keys.Free(secret), arena.ErrNotAllocated)) // a double free is refused
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleNew() {
+	type ed25519Key struct{ Seed [32]byte }
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	k, err := arena.New[ed25519Key](keys)
+	fmt.Println(k != nil, err)
+
+	type bad struct{ Name string } // a string is a Go pointer: refused
+	_, err = arena.New[bad](keys)
+	fmt.Println(errors.Is(err, arena.ErrPointers))
+	// Output:
+	// true <nil>
+	// true
+}
+
+func ExampleMakeSlice() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	roundKeys, err := arena.MakeSlice[uint32](keys, 60, 60) // an AES-256 key schedule
+	fmt.Println(len(roundKeys), err)
+	fmt.Println(arena.FreeSlice(keys, roundKeys))
+	// Output:
+	// 60 <nil>
+	// <nil>
+}
+
+func ExampleFreeValue() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	k, _ := arena.New[[32]byte](keys)
+	fmt.Println(arena.FreeValue(keys, k))
+	// Output: <nil>
+}
+
+func ExampleFreeSlice() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	s, _ := arena.MakeSlice[byte](keys, 0, 64)
+	fmt.Println(arena.FreeSlice(keys, s))
+	// Output: <nil>
+}
+
+func ExampleArena_Check() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	keys.Alloc(16)
+	fmt.Println(keys.Check()) // nil while no object's canaries were overwritten
+	// Output: <nil>
+}
+
+func ExampleArena_Close() {
+	keys, _ := arena.NewArena()
+	keys.Alloc(32)
+	fmt.Println(keys.Close()) // wipes, unmaps, frees the key
+	_, err := keys.Alloc(32)
+	fmt.Println(errors.Is(err, arena.ErrClosed))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleArena_Stats() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	for i := 0; i < 1000; i++ {
+		keys.Alloc(32)
+	}
+	st := keys.Stats()
+	fmt.Println(st.Objects, st.InUse, st.Regions)
+	// Output: 1000 32000 1
+}
+
+func ExampleArena_Mode() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	switch keys.Mode() {
+	case arena.PKU:
+		// per-thread isolation
+	case arena.Mprotect:
+		// process-wide, temporal protection only
+	}
+}
+
+func ExampleArena_Open() {
+	// Open and Release are what package domain uses in Mprotect mode; use domain instead.
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	d, _ := domain.New(domain.ReadOnly(keys))
+	d.Do(func() error { return nil })
+}
+
+func ExampleRequirePKU() {
+	keys, err := arena.NewArena(arena.RequirePKU())
+	if err != nil {
+		fmt.Println("refusing to run without protection keys")
+		return
+	}
+	keys.Close()
+}
+
+func ExampleWithBacking() {
+	keys, _ := arena.NewArena(arena.WithBacking(arena.SecretMem)) // out of the kernel's direct map
+	defer keys.Close()
+	if _, err := keys.Alloc(32); errors.Is(err, arena.ErrSecretMem) {
+		fmt.Println("this kernel has no memfd_secret")
+	}
+}

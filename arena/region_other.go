@@ -1,0 +1,63 @@
+//go:build !linux
+
+package arena
+
+import (
+	"fmt"
+
+	"github.com/pkeyarena/pkeyarena/internal/unix"
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// Outside Linux there are no protection keys (pkru.Supported says so) and the arena runs in
+// Mprotect mode over memcall. MADV_DONTDUMP and MADV_WIPEONFORK have no portable equivalent:
+// memcall.Lock asks for what the system offers.
+
+var pageSize = unix.Getpagesize()
+
+const (
+	protNone = unix.PROT_NONE
+	protRead = unix.PROT_READ
+	protRW   = unix.PROT_READ | unix.PROT_WRITE
+)
+
+func mapRegion(size int, guards bool, backing Backing) (mapping, mem []byte, err error) {
+	if backing == SecretMem {
+		return nil, nil, fmt.Errorf("memfd_secret is Linux-only: %w", ErrSecretMem)
+	}
+	g := 0
+	if guards {
+		g = pageSize
+	}
+	mapping, err = unix.AllocPages(size + 2*g)
+	if err != nil {
+		return nil, nil, fmt.Errorf("allocating %d bytes: %w", size+2*g, err)
+	}
+	if g > 0 {
+		for _, guard := range [][]byte{mapping[:g], mapping[g+size:]} {
+			if err := unix.ProtectPages(guard, unix.PROT_NONE); err != nil {
+				unix.FreePages(mapping)
+				return nil, nil, fmt.Errorf("guard page: %w", err)
+			}
+		}
+	}
+	return mapping, mapping[g : g+size], nil
+}
+
+func unmapRegion(mapping []byte) error { return unix.FreePages(mapping) }
+
+func lockRegion(mem []byte, lockedBefore int64) error {
+	if err := unix.LockPages(mem); err != nil {
+		return fmt.Errorf("locking %d bytes (this arena already holds %d locked): %w (%w)", len(mem), lockedBefore, ErrMemlock, err)
+	}
+	return nil
+}
+
+func protect(mem []byte, prot int, key pkru.Key) error {
+	if key > 0 {
+		return fmt.Errorf("protection key %d: %w", key, pkru.ErrNotSupported)
+	}
+	return unix.ProtectPages(mem, prot)
+}
+
+func openForWipe(mem []byte, key pkru.Key) error { return unix.ProtectPages(mem, protRW) }
