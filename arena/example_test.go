@@ -40,7 +40,7 @@ func ExampleArena_Free() {
 	keys, _ := arena.NewArena()
 	defer keys.Close()
 	secret, _ := keys.Alloc(32)
-	fmt.Println(keys.Free(secret))                                  // wiped before the slot is reused
+	fmt.Println(keys.Free(secret))                                   // wiped before the slot is reused
 	fmt.Println(errors.Is(keys.Free(secret), arena.ErrNotAllocated)) // a double free is refused
 	// Output:
 	// <nil>
