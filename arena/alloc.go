@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pkeyarena/pkeyarena/guard"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -22,6 +23,8 @@ type region struct {
 	base    uintptr
 	slabs   []atomic.Pointer[slab] // per page: the slab that owns it, nil when free
 	used    []bool                 // per page; under Arena.mu
+
+	unregister func() // removes the region from guard's registry
 }
 
 // slab is a run of pages cut into equal slots of one class, or holding one large object.
@@ -342,6 +345,19 @@ func (a *Arena) newRegion(need int) (*region, error) {
 			a.st.locked.Add(int64(len(mem)))
 		}
 		r := &region{mapping: mapping, mem: mem, base: addrOf(mem)}
+		key := -1
+		if a.mode == PKU {
+			key = int(a.key)
+		}
+		guardBytes := uintptr(len(mapping)-len(mem)) / 2
+		r.unregister, err = guard.Register(guard.Region{
+			Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),
+			GuardBelow: guardBytes, GuardAbove: guardBytes, Key: key,
+		})
+		if err != nil {
+			unmapRegion(mapping)
+			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
+		}
 		r.slabs = make([]atomic.Pointer[slab], len(mem)/pageSize)
 		r.used = make([]bool, len(mem)/pageSize)
 		old := a.regs.load()

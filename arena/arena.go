@@ -244,6 +244,7 @@ func (c closer) close() {
 		if openForWipe(r.mem, c.key) == nil {
 			clear(r.mem)
 		}
+		r.unregister()
 		unmapRegion(r.mapping)
 	}
 	if c.key > 0 {

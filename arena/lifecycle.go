@@ -167,6 +167,7 @@ func (a *Arena) Close() error {
 	errs := a.deferred
 	a.deferred = nil
 	for _, r := range a.regs.load() {
+		r.unregister()
 		if err := unmapRegion(r.mapping); err != nil {
 			errs = append(errs, err)
 		}

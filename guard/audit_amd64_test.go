@@ -1,0 +1,78 @@
+package guard_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkeyarena/pkeyarena/guard"
+	"github.com/pkeyarena/pkeyarena/guard/internal/gadget"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+var keepGadgets []any
+
+// This test binary links the planted gadgets (and pkru): both must be found, the gadgets as
+// unexpected, aligned and misaligned, and pkru's register write as expected.
+func TestAuditFindsPlantedGadget(t *testing.T) {
+	if !gadget.Planted {
+		t.Fatal("the gadget package did not plant anything on amd64")
+	}
+	keepGadgets = gadget.Keep // keep the functions in the binary
+	_ = pkru.Supported()
+	start := time.Now()
+	rep, err := guard.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	var aligned, misaligned, expected bool
+	for _, f := range rep.Findings {
+		switch {
+		case strings.HasPrefix(f.Symbol, "github.com/pkeyarena/pkeyarena/guard/internal/gadget.Aligned") && f.Instruction == "WRPKRU":
+			aligned = !f.Expected
+		case strings.HasPrefix(f.Symbol, "github.com/pkeyarena/pkeyarena/guard/internal/gadget.Misaligned") && f.Instruction == "WRPKRU":
+			misaligned = !f.Expected
+		case f.Expected && strings.HasPrefix(f.Symbol, "github.com/pkeyarena/pkeyarena/pkru."):
+			expected = true
+		}
+	}
+	if !aligned || !misaligned || !expected {
+		t.Errorf("aligned gadget found: %v, misaligned: %v, pkru's own: %v\n%v", aligned, misaligned, expected, rep.Findings)
+	}
+	t.Logf("scanned %d bytes of code in %v; %d findings, %d unexpected", rep.Scanned, took, len(rep.Findings), len(rep.Unexpected()))
+	if took > time.Second {
+		t.Errorf("audit took %v, budget 1s", took)
+	}
+}
+
+// A program built without the gadget package shows only pkru's own register writes.
+func TestAuditCleanBinary(t *testing.T) {
+	if pkutest.InVM() {
+		t.Skip("builds a program with the go tool, which the guest does not have")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go tool")
+	}
+	bin := filepath.Join(t.TempDir(), "quickstart")
+	cmd := exec.Command("go", "build", "-o", bin, "../examples/quickstart")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	rep, err := guard.AuditFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := rep.Unexpected(); len(u) > 0 {
+		t.Errorf("a clean build has %d unexpected findings: %v", len(u), u)
+	}
+	if len(rep.Findings) == 0 {
+		t.Error("pkru's own WRPKRU was not found: the scan proves nothing")
+	}
+	t.Logf("%s: %d bytes of code, findings %v", filepath.Base(bin), rep.Scanned, rep.Findings)
+}

@@ -1,0 +1,111 @@
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// ErrViolation is wrapped by every *Violation, for errors.Is.
+var ErrViolation = errors.New("access to protected memory")
+
+// Access is what kind of access faulted, where it is known.
+type Access uint8
+
+const (
+	Unknown Access = iota
+	Read
+	Write
+)
+
+func (a Access) String() string { return [...]string{"unknown access", "read", "write"}[a] }
+
+// Where tells which part of a region was hit.
+type Where uint8
+
+const (
+	Data      Where = iota // the arena's usable pages
+	Underflow              // the guard page below the region: an access before its start
+	Overflow               // the guard page above the region: an access past its end
+)
+
+func (w Where) String() string {
+	return [...]string{"data", "guard page below (underflow)", "guard page above (overflow)"}[w]
+}
+
+// Violation is a fault on memory of a registered arena region, reported by Catch.
+type Violation struct {
+	Addr     uintptr // the faulting address
+	Arena    string  // the arena that owns it
+	Region   Region  // the region it lies in
+	Where    Where   // data, or which guard page
+	Access   Access  // Write where the thread's rights prove it, else Unknown
+	InDomain bool    // the thread's rights granted some access to the arena's key (PKU mode)
+	Rights   pkru.Rights
+}
+
+func (v *Violation) Error() string {
+	s := fmt.Sprintf("%v at %#x in arena %q (%v)", v.Access, v.Addr, v.Arena, v.Where)
+	if v.InDomain {
+		s += ", inside a domain that does not grant this access"
+	}
+	return ErrViolation.Error() + ": " + s
+}
+
+// Is makes errors.Is(err, ErrViolation) true.
+func (v *Violation) Is(target error) bool { return target == ErrViolation }
+
+// Catch runs fn with the runtime's panic-on-fault switched on for this goroutine (the previous
+// setting is restored). A fault at an address inside a registered region returns a *Violation;
+// a fault anywhere else, and any other panic, is re-raised as it was. fn's normal return gives nil.
+func Catch(fn func()) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		f, ok := r.(interface{ Addr() uintptr })
+		if !ok {
+			panic(r)
+		}
+		v := classify(f.Addr())
+		if v == nil {
+			panic(r)
+		}
+		err = v
+	}()
+	fn()
+	return nil
+}
+
+// classify builds the Violation for a fault at addr, or returns nil when addr is not in a
+// registered region.
+func classify(addr uintptr) *Violation {
+	reg, ok := Lookup(addr)
+	if !ok {
+		return nil
+	}
+	v := &Violation{Addr: addr, Arena: reg.Arena, Region: reg}
+	switch {
+	case addr < reg.DataStart():
+		v.Where = Underflow
+	case addr >= reg.DataEnd():
+		v.Where = Overflow
+	}
+	if reg.Key > 0 && pkru.Supported() == nil {
+		v.Rights = pkru.Read()
+		switch v.Rights.Access(pkru.Key(reg.Key)) {
+		case pkru.ReadOnly:
+			v.InDomain = true
+			if v.Where == Data {
+				v.Access = Write // reads are granted: only a write can fault there
+			}
+		case pkru.ReadWrite:
+			v.InDomain = true
+		}
+	}
+	return v
+}

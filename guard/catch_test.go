@@ -1,0 +1,196 @@
+package guard_test
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"go.uber.org/goleak"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/guard"
+)
+
+func TestMain(m *testing.M) {
+	if role := childRole(); role != "" {
+		runChild(role)
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func newArena(t testing.TB, name string) *arena.Arena {
+	t.Helper()
+	a, err := arena.NewArena(arena.Name(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func alloc(t testing.TB, a *arena.Arena, n int) []byte {
+	t.Helper()
+	b, err := a.Alloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var sink byte
+
+func read(b []byte, i int) func() { return func() { sink = b[i] } }
+
+func write(b []byte, i int) func() { return func() { b[i] = 1 } }
+
+func asViolation(t *testing.T, err error) *guard.Violation {
+	t.Helper()
+	var v *guard.Violation
+	if !errors.As(err, &v) || !errors.Is(err, guard.ErrViolation) {
+		t.Fatalf("got %v, want a *guard.Violation", err)
+	}
+	return v
+}
+
+func TestViolationOutsideDomain(t *testing.T) {
+	a := newArena(t, "keys")
+	b := alloc(t, a, 32)
+	for name, fn := range map[string]func(){"read": read(b, 3), "write": write(b, 3)} {
+		v := asViolation(t, guard.Catch(fn))
+		if v.Arena != "keys" || v.Where != guard.Data || v.InDomain {
+			t.Errorf("%s outside a domain: %+v", name, v)
+		}
+		if want := uintptr(unsafe.Pointer(&b[3])); v.Addr != want {
+			t.Errorf("%s: address %#x, want %#x", name, v.Addr, want)
+		}
+		if !strings.Contains(v.Error(), `arena "keys"`) {
+			t.Errorf("message %q does not name the arena", v.Error())
+		}
+	}
+}
+
+func TestNoViolationInsideDomain(t *testing.T) {
+	a := newArena(t, "keys")
+	b := alloc(t, a, 32)
+	d, _ := domain.New(domain.ReadWrite(a))
+	d.Do(func() error {
+		if err := guard.Catch(func() { b[0] = 7; sink = b[0] }); err != nil {
+			t.Errorf("inside a read-write domain: %v", err)
+		}
+		return nil
+	})
+}
+
+func TestWriteThroughReadOnlyGrant(t *testing.T) {
+	a := newArena(t, "config")
+	b := alloc(t, a, 32)
+	ro, _ := domain.New(domain.ReadOnly(a))
+	var err error
+	ro.Do(func() error {
+		if e := guard.Catch(read(b, 0)); e != nil {
+			t.Errorf("read through a read-only grant: %v", e)
+		}
+		err = guard.Catch(write(b, 0))
+		return nil
+	})
+	v := asViolation(t, err)
+	if a.Mode() == arena.PKU {
+		if v.Access != guard.Write || !v.InDomain {
+			t.Errorf("write through a read-only grant: access %v, in domain %v; want write, true", v.Access, v.InDomain)
+		}
+	}
+	t.Logf("%v", v)
+}
+
+// Reading past the end of an arena's region lands on its guard page: an overflow of that arena.
+func TestGuardPageOverflow(t *testing.T) {
+	a := newArena(t, "buf")
+	b := alloc(t, a, 32)
+	d, _ := domain.New(domain.ReadOnly(a))
+	reg, ok := guard.Lookup(uintptr(unsafe.Pointer(&b[0])))
+	if !ok {
+		t.Fatal("the arena's region is not registered")
+	}
+	// An over-read that runs from the object to one byte past the region's usable end.
+	start := uintptr(unsafe.Pointer(&b[0]))
+	over := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), reg.DataEnd()-start+1)
+	var err error
+	d.Do(func() error {
+		err = guard.Catch(func() {
+			for i := range over {
+				sink += over[i]
+			}
+		})
+		return nil
+	})
+	v := asViolation(t, err)
+	if v.Where != guard.Overflow || v.Arena != "buf" || v.Addr != reg.DataEnd() {
+		t.Errorf("over-read: %+v, want an overflow of arena buf at %#x", v, reg.DataEnd())
+	}
+	under := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(start-reg.DataStart()+1))), 1)
+	v = asViolation(t, guard.Catch(read(under, 0)))
+	if v.Where != guard.Underflow {
+		t.Errorf("under-read: %+v, want an underflow", v)
+	}
+}
+
+func TestCatchConcurrent(t *testing.T) {
+	const arenas, goroutines = 8, 32
+	var as [arenas]*arena.Arena
+	var bs [arenas][]byte
+	for i := range as {
+		as[i] = newArena(t, fmt.Sprintf("tenant-%d", i))
+		bs[i] = alloc(t, as[i], 64)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			i := g % arenas
+			for n := 0; n < 50; n++ {
+				var v *guard.Violation
+				err := guard.Catch(read(bs[i], n%64))
+				if !errors.As(err, &v) || v.Arena != fmt.Sprintf("tenant-%d", i) {
+					t.Errorf("goroutine %d: %v", g, err)
+					return
+				}
+				runtime.Gosched()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestRegistry(t *testing.T) {
+	r := guard.Region{Arena: "x", Start: 0x10000, End: 0x14000, GuardBelow: 0x1000, GuardAbove: 0x1000, Key: -1}
+	un, err := guard.Register(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		addr uintptr
+		ok   bool
+	}{{0xffff, false}, {0x10000, true}, {0x13fff, true}, {0x14000, false}} {
+		if _, ok := guard.Lookup(tt.addr); ok != tt.ok {
+			t.Errorf("Lookup(%#x) = %v, want %v", tt.addr, ok, tt.ok)
+		}
+	}
+	if _, err := guard.Register(guard.Region{Arena: "y", Start: 0x13000, End: 0x15000}); err == nil {
+		t.Error("an overlapping region was accepted")
+	}
+	if _, err := guard.Register(guard.Region{Start: 0x20000, End: 0x20000}); err == nil {
+		t.Error("an empty region was accepted")
+	}
+	un()
+	un() // idempotent
+	if _, ok := guard.Lookup(0x11000); ok {
+		t.Error("found after unregistering")
+	}
+}

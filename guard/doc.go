@@ -1,0 +1,30 @@
+// Package guard is pkeyarena's defence around protected memory: it turns a stray access to arena
+// memory into an error a service can log and survive, audits the running binary for instructions
+// that could switch protection keys off, and offers opt-in process hardening.
+//
+//   - Catch runs a function and turns a memory fault inside a registered arena region into a
+//     *Violation naming the arena (and whether the access hit a guard page); any other fault or
+//     panic goes on unchanged.
+//   - Audit scans the executable's code for WRPKRU and XRSTOR/XRSTORS byte sequences, at every
+//     byte offset (x86 can jump into the middle of an instruction), and marks those inside pkru's
+//     own functions as expected. Protection keys only hold while nothing else writes the register.
+//   - Harden makes the process non-dumpable (PR_SET_DUMPABLE=0: no core dumps, no ptrace or
+//     /proc/<pid>/mem access by other unprivileged processes) and, optionally, sets RLIMIT_CORE to
+//     zero. It is never called implicitly.
+//
+// Package arena registers its regions here (Register); guard knows nothing of arenas or domains.
+//
+// # Limitations
+//
+//   - Catch recovers faults only in the goroutine that calls it, in Go code; a fault in cgo code, or
+//     in another goroutine, still kills the process.
+//   - A fault is reported after the fact: code that faulted part-way through a write has written
+//     the bytes before the fault.
+//   - Whether a fault was a read or a write is not reported by the runtime; Violation.Access says
+//     Write only where the thread's rights prove it (a read-only grant), else Unknown.
+//   - Audit finds instruction bytes, not intentions: code can also build WRPKRU at run time (JIT,
+//     mprotect'ed pages) or reach the register through a signal frame; it is a check for accidents
+//     and supply-chain surprises, not a proof.
+//   - Harden does not stop root (CAP_SYS_PTRACE) and must run before secrets exist to matter for
+//     core dumps.
+package guard

@@ -1,0 +1,6 @@
+// Package gadget plants WRPKRU byte sequences in code, for guard's audit tests only: one as an
+// instruction, one hidden inside the immediate of another instruction. Never import it elsewhere.
+package gadget
+
+// Planted reports whether this build holds the gadgets.
+const Planted = planted
