@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -165,12 +166,25 @@ func (a *Arena) steal(s *shard, c int) bool {
 
 // refill finds more ready slots of class c: in Mprotect mode by wiping pending frees first,
 // otherwise by cutting a new slab. It returns slots not yet in any shard.
+//
+// In Mprotect mode wiping costs an mprotect pair per batch, so pending frees are flushed only
+// once they make a batch worth it (half the pending bound: flushing at the full bound lets a
+// class cut a second slab first, and a flush then opens two regions, which measured slower), or
+// when no more memory can be had; until then new slabs are cut.
 func (a *Arena) refill(c int) ([]slotRef, error) {
-	if a.mode == Mprotect && a.pendingTotal() > 0 {
-		a.flush()
-		return nil, nil // the wiped slots are back in the shards' ready lists
+	pending := 0
+	if a.mode == Mprotect {
+		pending = a.pendingTotal()
+		if pending > 0 && pending >= a.cfg.pendingMax/2 {
+			a.flush()
+			return nil, nil // the wiped slots are back in the shards' ready lists
+		}
 	}
 	s, err := a.carve(c, 0)
+	if err != nil && pending > 0 && (errors.Is(err, ErrLimit) || errors.Is(err, ErrMemlock)) {
+		a.flush() // out of memory to grow: reuse what is pending
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +254,12 @@ func (a *Arena) carve(c, n int) (*slab, error) {
 	if c >= 0 {
 		s.size = classSizes[c]
 		s.pages = slabPages(c, pageSize)
+		if a.mode == Mprotect { // each slab twice the last, up to batchSlabBytes
+			if last := a.lastSlab[c]; last > 0 {
+				s.pages = max(s.pages, min(2*last, batchSlabBytes/pageSize))
+			}
+			a.lastSlab[c] = s.pages
+		}
 		s.stride = s.size + canary
 		s.count = (s.pages*pageSize - canary) / s.stride
 	} else {
@@ -373,6 +393,9 @@ func (a *Arena) newRegion(need int) (*region, error) {
 // seal gives a fresh region the protection of the arena's other pages: tagged with the key in
 // PKU mode, the current process-wide protection in Mprotect mode.
 func (a *Arena) seal(r *region) error {
+	if softRegister {
+		return nil // benchmark builds: pages stay untagged (see register_soft.go)
+	}
 	if a.mode == PKU {
 		return protect(r.mem, protRW, a.key)
 	}
@@ -385,13 +408,13 @@ func (a *Arena) seal(r *region) error {
 // grantThread opens the arena for the calling thread in PKU mode; the returned func restores.
 func (a *Arena) grantThread() pkru.Rights {
 	runtime.LockOSThread()
-	saved := pkru.Read()
-	pkru.Write(saved.With(a.key, pkru.ReadWrite))
+	saved := readRights()
+	writeRights(saved.With(a.key, pkru.ReadWrite))
 	return saved
 }
 
 func revokeThread(saved pkru.Rights) {
-	pkru.Write(saved)
+	writeRights(saved)
 	runtime.UnlockOSThread()
 }
 
@@ -567,23 +590,37 @@ func (a *Arena) flush() {
 	a.flushLocked()
 }
 
-// flushLocked is flush with protMu held.
+// flushLocked is flush with protMu held. It opens only the regions that hold pending slots.
 func (a *Arena) flushLocked() {
-	var errs []error
-	var large []*slab
-	opened := false
+	var locked []*shard
+	var regs []*region
 	for i := range a.shards {
 		sh := &a.shards[i]
 		sh.mu.Lock()
-		if len(sh.pending) > 0 && !opened {
-			if a.curProt != protRW {
-				a.protectAll(protRW)
-			}
-			opened = true
+		if len(sh.pending) == 0 {
+			sh.mu.Unlock()
+			continue
 		}
+		locked = append(locked, sh)
+		for _, ref := range sh.pending {
+			if !slices.Contains(regs, ref.s.r) {
+				regs = append(regs, ref.s.r)
+			}
+		}
+	}
+	if len(locked) == 0 {
+		return
+	}
+	if a.curProt != protRW {
+		for _, r := range regs {
+			mustProtect(r.mem, protRW)
+		}
+	}
+	var large []*slab
+	for _, sh := range locked {
 		for _, ref := range sh.pending {
 			if err := a.wipeSlot(ref); err != nil {
-				errs = append(errs, err)
+				a.deferred = append(a.deferred, err)
 			}
 			if ref.s.class >= 0 {
 				sh.ready[ref.s.class].push(ref)
@@ -595,16 +632,15 @@ func (a *Arena) flushLocked() {
 		sh.pending, sh.pendingBytes = sh.pending[:0], 0
 		sh.mu.Unlock()
 	}
-	if opened {
-		a.st.flushes.Add(1)
-		if a.curProt != protRW {
-			a.protectAll(a.curProt)
+	if a.curProt != protRW {
+		for _, r := range regs {
+			mustProtect(r.mem, a.curProt)
 		}
 	}
+	a.st.flushes.Add(1)
 	for _, s := range large {
 		a.releasePages(s)
 	}
-	a.deferred = append(a.deferred, errs...)
 }
 
 // protectAll sets the protection of every region (Mprotect mode; protMu held).

@@ -166,6 +166,8 @@ type Arena struct {
 	closed  atomic.Bool
 	nextReg int // size of the next region
 
+	lastSlab [numClasses]int // Mprotect mode: pages of the last slab cut per class (under mu)
+
 	st counters
 
 	cleanup runtime.Cleanup
@@ -201,12 +203,14 @@ func NewArena(opts ...Option) (*Arena, error) {
 		}
 	}
 	a := &Arena{cfg: cfg, mode: Mprotect, curProt: protNone, nextReg: firstRegion}
-	if err := pkru.Supported(); err == nil {
+	if err := pkru.Supported(); err == nil || softRegister {
 		a.mode = PKU
 	} else if cfg.requirePKU {
 		return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
 	}
-	if a.mode == PKU {
+	if softRegister {
+		a.key = softKey
+	} else if a.mode == PKU {
 		k, err := pkru.Alloc(pkru.NoAccess)
 		if err != nil {
 			return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
@@ -247,7 +251,7 @@ func (c closer) close() {
 		r.unregister()
 		unmapRegion(r.mapping)
 	}
-	if c.key > 0 {
+	if c.key > 0 && !softRegister {
 		registerKey(c.key, -1)
 		c.key.Free()
 	}

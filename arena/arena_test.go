@@ -216,8 +216,8 @@ func TestCanaries(t *testing.T) {
 	}{
 		{"overflow small", 32, 0, 1, func(w []byte) int { return len(w) - 1 }},
 		{"underflow small", 32, 1, 0, func(w []byte) int { return 0 }},
-		{"overflow large", 5000, 0, 1, func(w []byte) int { return len(w) - 1 }},
-		{"underflow large", 5000, 1, 0, func(w []byte) int { return 0 }},
+		{"overflow large", 10000, 0, 1, func(w []byte) int { return len(w) - 1 }},
+		{"underflow large", 10000, 1, 0, func(w []byte) int { return 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

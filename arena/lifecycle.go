@@ -181,7 +181,7 @@ func (a *Arena) Close() error {
 		sh.ready = [numClasses]fifo{}
 		sh.pending, sh.pendingBytes = nil, 0
 	}
-	if a.key > 0 {
+	if a.key > 0 && !softRegister {
 		registerKey(a.key, -1)
 		if err := a.key.Free(); err != nil {
 			errs = append(errs, err)
