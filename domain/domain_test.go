@@ -379,8 +379,10 @@ func TestSharedArenaDifferentAccess(t *testing.T) {
 	writer := newDomain(t, domain.ReadWrite(a))
 	inReader := make(chan struct{})
 	release := make(chan struct{})
-	done := make(chan access)
+	done := make(chan access, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		reader.Do(func() error {
 			close(inReader)
 			<-release
@@ -399,6 +401,7 @@ func TestSharedArenaDifferentAccess(t *testing.T) {
 	if got := <-done; got != (access{true, false}) {
 		t.Errorf("reader after the writer left: %+v, want read only", got)
 	}
+	<-exited
 	if probe(b) != (access{}) {
 		t.Error("open after both left")
 	}
