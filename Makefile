@@ -8,6 +8,7 @@
 #   make test-vm-nopku              proves PKU tests fail (not skip) on a CPU without PKU
 #   make lint                       gofmt, go vet, staticcheck
 #   make bench                      benchmarks on this machine (never run them in the VM for timings)
+#   make fuzz FUZZTIME=10m          fuzz the arena against its model
 #   make demo                       the quickstart example
 
 GO        ?= go
@@ -17,12 +18,18 @@ VMRUN     := $(CURDIR)/bin/vmrun
 # -race needs cgo; everything else runs as a static binary in the guest.
 VM_CGO     = $(if $(findstring -race,$(TESTFLAGS)),1,0)
 
-.PHONY: test test-host test-vm test-vm-nopku vm-deps vmrun lint bench demo
+.PHONY: test test-host test-vm test-vm-nopku vm-deps vmrun lint bench demo fuzz
 
 test: test-host test-vm
 
 test-host:
 	$(GO) test -race $(TESTFLAGS) $(PKGS)
+	$(GO) test -tags pkeyarena_softreg -run 'Software' ./domain/
+
+# A short fuzz run (CI); run it for 10 minutes or more with FUZZTIME=10m.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzAllocFree -fuzztime $(FUZZTIME) ./arena/
 
 vm-deps:
 	@scripts/vm-deps.sh >/dev/null
@@ -50,6 +57,7 @@ test-vm-nopku: vm-deps vmrun
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags pkeyarena_softreg ./...
 	staticcheck ./...
 
 bench:

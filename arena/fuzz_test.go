@@ -19,8 +19,8 @@ func FuzzAllocFree(f *testing.F) {
 	f.Add([]byte{1, 255, 1, 255, 1, 1, 2, 2, 2, 1, 2, 0, 3, 3})
 	f.Add([]byte{1, 16, 4, 0, 3, 0, 2, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		if len(ops) > 4096 { // 2048 operations; the model's overlap check is quadratic
-			ops = ops[:4096]
+		if len(ops) > 2048 { // 1024 operations: the model's overlap check is quadratic, and
+			ops = ops[:2048] // each operation opens the arena (system calls in Mprotect mode)
 		}
 		a, err := arena.NewArena(arena.Limit(8 << 20))
 		if err != nil {
