@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
@@ -24,7 +25,8 @@ func main() {
 	}
 }
 
-var leaked byte
+// leaked receives bytes read on purpose from outside the domain, so the reads are kept.
+var leaked atomic.Uint32
 
 func run(w io.Writer) error {
 	keys, err := arena.NewArena(arena.Name("keys"))
@@ -57,7 +59,7 @@ func run(w io.Writer) error {
 	})
 
 	// Outside the domain the same bytes fault; guard turns the fault into an error.
-	err = guard.Catch(func() { leaked = secret[0] })
+	err = guard.Catch(func() { leaked.Store(uint32(secret[0])) })
 	var v *guard.Violation
 	if !errors.As(err, &v) {
 		return fmt.Errorf("reading the secret outside the domain was not caught: %v", err)
@@ -71,7 +73,7 @@ func run(w io.Writer) error {
 			go func() {
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
-				done <- guard.Catch(func() { leaked = secret[0] })
+				done <- guard.Catch(func() { leaked.Store(uint32(secret[0])) })
 			}()
 			fmt.Fprintf(w, "another thread, while this one is inside: caught: %v\n", <-done)
 			return nil
