@@ -5,6 +5,8 @@ import (
 	"debug/gosym"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -12,6 +14,7 @@ import (
 // Finding is one byte sequence in executable code that encodes an instruction able to change
 // the protection-key register.
 type Finding struct {
+	File        string // the file scanned
 	Instruction string // "WRPKRU", "XRSTOR" or "XRSTORS"
 	Addr        uint64 // virtual address in the binary
 	Symbol      string // the function that contains it, "" if none
@@ -19,7 +22,7 @@ type Finding struct {
 }
 
 func (f Finding) String() string {
-	s := fmt.Sprintf("%s at %#x", f.Instruction, f.Addr)
+	s := fmt.Sprintf("%s at %#x of %s", f.Instruction, f.Addr, f.File)
 	if f.Symbol != "" {
 		s += " in " + f.Symbol
 	}
@@ -31,8 +34,9 @@ func (f Finding) String() string {
 
 // Report is the result of an audit.
 type Report struct {
-	Binary   string
-	Scanned  int // bytes of executable code scanned
+	Binary   string   // the executable
+	Files    []string // every file scanned: the executable, then mapped shared objects
+	Scanned  int      // bytes of executable code scanned
 	Findings []Finding
 }
 
@@ -48,13 +52,51 @@ func (r Report) Unexpected() []Finding {
 	return out
 }
 
-// Audit scans the running executable (/proc/self/exe). See AuditFile.
+// Audit scans the running executable and every other file mapped executable in the process
+// (/proc/self/maps: the dynamic loader and shared libraries of cgo or -race programs) that can
+// be read. See AuditFile. In shared libraries every finding is unexpected: glibc's dynamic
+// loader, for one, saves and restores registers with XRSTOR, and pkey_set executes WRPKRU.
 func Audit() (Report, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return Report{}, fmt.Errorf("guard.Audit: %w", err)
 	}
-	return AuditFile(exe)
+	rep, err := AuditFile(exe)
+	if err != nil {
+		return rep, err
+	}
+	for _, lib := range mappedExecutables(exe) {
+		r, err := AuditFile(lib)
+		if err != nil {
+			continue // not ELF, or not readable: skipped, as documented
+		}
+		rep.Files = append(rep.Files, lib)
+		rep.Scanned += r.Scanned
+		rep.Findings = append(rep.Findings, r.Findings...)
+	}
+	return rep, nil
+}
+
+// mappedExecutables lists the files other than exe that the process maps with execute permission.
+func mappedExecutables(exe string) []string {
+	data, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return nil
+	}
+	real, _ := filepath.EvalSymlinks(exe)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.Contains(f[1], "x") || !strings.HasPrefix(f[5], "/") {
+			continue
+		}
+		path := f[5]
+		if path == exe || path == real || slices.Contains(out, path) {
+			continue
+		}
+		out = append(out, path)
+	}
+	return out
 }
 
 // pkruFuncs are the functions expected to hold WRPKRU: the register layer.
@@ -69,7 +111,7 @@ func AuditFile(path string) (Report, error) {
 		return Report{}, fmt.Errorf("guard.Audit: %w", err)
 	}
 	defer f.Close()
-	rep := Report{Binary: path}
+	rep := Report{Binary: path, Files: []string{path}}
 	symbolize := symbolizer(f)
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_EXECINSTR == 0 || s.Type == elf.SHT_NOBITS {
@@ -100,7 +142,7 @@ func AuditFile(path string) (Report, error) {
 			addr := s.Addr + uint64(i)
 			sym := symbolize(addr)
 			rep.Findings = append(rep.Findings, Finding{
-				Instruction: name, Addr: addr, Symbol: sym,
+				File: path, Instruction: name, Addr: addr, Symbol: sym,
 				Expected: name == "WRPKRU" && strings.HasPrefix(sym, pkruPrefix),
 			})
 		}

@@ -44,13 +44,13 @@ func TestAuditFindsPlantedGadget(t *testing.T) {
 	if !aligned || !misaligned || !expected {
 		t.Errorf("aligned gadget found: %v, misaligned: %v, pkru's own: %v\n%v", aligned, misaligned, expected, rep.Findings)
 	}
-	t.Logf("scanned %d bytes of code in %v; %d findings, %d unexpected", rep.Scanned, took, len(rep.Findings), len(rep.Unexpected()))
+	t.Logf("scanned %d bytes of code in %v; %d findings, unexpected: %v", rep.Scanned, took, len(rep.Findings), rep.Unexpected())
 	if took > time.Second {
 		t.Errorf("audit took %v, budget 1s", took)
 	}
 }
 
-// A program built without the gadget package shows only pkru's own register writes.
+// A program built without the gadget package writes the register only in pkru.
 func TestAuditCleanBinary(t *testing.T) {
 	if pkutest.InVM() {
 		t.Skip("builds a program with the go tool, which the guest does not have")
@@ -68,8 +68,14 @@ func TestAuditCleanBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := rep.Unexpected(); len(u) > 0 {
-		t.Errorf("a clean build has %d unexpected findings: %v", len(u), u)
+	for _, f := range rep.Unexpected() {
+		if f.Instruction == "WRPKRU" {
+			t.Errorf("a clean build writes the register outside pkru: %v", f)
+		} else {
+			// Three bytes with a wide ModRM range: compiled code holds such sequences by chance
+			// (runtime.growslice did in one build). Reported, not a failure.
+			t.Logf("XRSTOR-shaped bytes (inside another instruction, most likely): %v", f)
+		}
 	}
 	if len(rep.Findings) == 0 {
 		t.Error("pkru's own WRPKRU was not found: the scan proves nothing")

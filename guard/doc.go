@@ -25,6 +25,11 @@
 //   - Audit finds instruction bytes, not intentions: code can also build WRPKRU at run time (JIT,
 //     mprotect'ed pages) or reach the register through a signal frame; it is a check for accidents
 //     and supply-chain surprises, not a proof.
+//   - Without a disassembler it cannot tell an instruction from bytes inside another one. XRSTOR's
+//     pattern is short (0F AE and a ModRM byte from a wide range), so ordinary compiled code holds
+//     it by chance (runtime.growslice did in one build); such hits matter only to an attacker who
+//     already controls the instruction pointer and an XSAVE area. Shared libraries of cgo programs
+//     hold real ones: glibc's pkey_set (WRPKRU) and its dynamic loader (XRSTOR).
 //   - Harden does not stop root (CAP_SYS_PTRACE) and must run before secrets exist to matter for
 //     core dumps.
 package guard
