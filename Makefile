@@ -17,6 +17,8 @@ TESTFLAGS ?=
 VMRUN     := $(CURDIR)/bin/vmrun
 # -race needs cgo; everything else runs as a static binary in the guest.
 VM_CGO     = $(if $(findstring -race,$(TESTFLAGS)),1,0)
+# Test data beside the repository (the Wycheproof vectors) travels into the guest.
+export VMRUN_FILES ?= $(wildcard $(abspath $(CURDIR)/../shared/testdata))
 
 .PHONY: test test-host test-vm test-vm-nopku vm-deps vmrun lint bench demo fuzz
 

@@ -8,3 +8,5 @@ require (
 )
 
 require go.uber.org/goleak v1.3.0
+
+require filippo.io/edwards25519 v1.2.0 // indirect

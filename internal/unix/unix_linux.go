@@ -127,3 +127,21 @@ func MmapFixed(b []byte, prot, flags, fd int) error {
 var Wait4 = linux.Wait4
 
 type WaitStatus = linux.WaitStatus
+
+// LoopbackUp brings the loopback interface up (the VM runner's guest starts with it down).
+func LoopbackUp() error {
+	fd, err := linux.Socket(linux.AF_INET, linux.SOCK_DGRAM|linux.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer linux.Close(fd)
+	ifr, err := linux.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := linux.IoctlIfreq(fd, linux.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | linux.IFF_UP)
+	return linux.IoctlIfreq(fd, linux.SIOCSIFFLAGS, ifr)
+}

@@ -41,6 +41,10 @@ func guestRun() int {
 			return 125
 		}
 	}
+	if err := unix.LoopbackUp(); err != nil { // tests may serve on 127.0.0.1
+		fmt.Fprintf(os.Stderr, "vmrun init: loopback: %v\n", err)
+		return 125
+	}
 	raw, err := os.ReadFile(configPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vmrun init: %v\n", err)
