@@ -48,7 +48,7 @@ type Violation struct {
 
 func (v *Violation) Error() string {
 	s := fmt.Sprintf("%v at %#x in arena %q (%v)", v.Access, v.Addr, v.Arena, v.Where)
-	if v.InDomain {
+	if v.InDomain && v.Where == Data { // guard pages are open to nobody: no domain to blame
 		s += ", inside a domain that does not grant this access"
 	}
 	return ErrViolation.Error() + ": " + s
