@@ -8,6 +8,7 @@
 #   make test-vm-nopku              proves PKU tests fail (not skip) on a CPU without PKU
 #   make lint                       gofmt, go vet, staticcheck
 #   make bench                      benchmarks on this machine (never run them in the VM for timings)
+#   make bench-compare              pkeyarena vs mprotect vs memguard (bench/ module)
 #   make fuzz FUZZTIME=10m          fuzz the arena against its model
 #   make demo                       the quickstart example
 
@@ -20,7 +21,7 @@ VM_CGO     = $(if $(findstring -race,$(TESTFLAGS)),1,0)
 # Test data beside the repository (the Wycheproof vectors) travels into the guest.
 export VMRUN_FILES ?= $(wildcard $(abspath $(CURDIR)/../shared/testdata))
 
-.PHONY: test test-host test-vm test-vm-nopku vm-deps vmrun lint bench demo fuzz
+.PHONY: test test-host test-vm test-vm-nopku vm-deps vmrun lint bench bench-compare demo fuzz
 
 test: test-host test-vm
 
@@ -61,9 +62,14 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags pkeyarena_softreg ./...
 	staticcheck ./...
+	cd bench && $(GO) vet ./... && staticcheck ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# pkeyarena against mprotect and memguard (the bench/ module, so memguard stays out of ours).
+bench-compare:
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count 6 .
 
 demo:
 	$(GO) run ./examples/quickstart
