@@ -2,15 +2,12 @@ package arena_test
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 // memoryPerSecret holds n 32-byte secrets in a fresh arena and returns the resident and locked
@@ -76,33 +73,10 @@ func TestSecretsUnderMemlock8MiB(t *testing.T) {
 // that CAP_IPC_LOCK does not lift the limit), and returns its output.
 func runMemlockChild(t *testing.T, limit int) []byte {
 	t.Helper()
-	bin := filepath.Join(mkdirShared(t), "arena.test")
-	data, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Dir = "/"
-	cmd.Env = append(os.Environ(), childEnv+"=memlock", "ARENA_TEST_MEMLOCK="+strconv.Itoa(limit))
-	if os.Getuid() == 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	}
+	cmd := pkutest.UnprivilegedChild(t, childEnv+"=memlock", "ARENA_TEST_MEMLOCK="+strconv.Itoa(limit))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("ok: ")) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	return out
-}
-
-// BenchmarkMemoryPerSecret reports resident and locked bytes per 32-byte secret at 100 000 live
-// secrets (from /proc/self/smaps, over the arena's regions).
-func BenchmarkMemoryPerSecret(b *testing.B) {
-	for b.Loop() {
-		res, locked := memoryPerSecret(b, 100_000)
-		b.ReportMetric(res, "resident-B/secret")
-		b.ReportMetric(locked, "locked-B/secret")
-	}
 }

@@ -223,18 +223,6 @@ func TestMemlockLimit(t *testing.T) {
 	t.Logf("%s", bytes.TrimSpace(out))
 }
 
-func mkdirShared(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "arena-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // A child forked while the arena is open sees zeros where the parent's secret is
 // (MADV_WIPEONFORK), while it sees the parent's Go heap as it was.
 func TestForkedChildSeesZeros(t *testing.T) {

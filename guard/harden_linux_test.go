@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"unsafe"
 
 	"github.com/pkeyarena/pkeyarena/guard"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
 
@@ -90,27 +90,8 @@ func childHarden() int {
 }
 
 func TestHarden(t *testing.T) {
-	dir, err := os.MkdirTemp("", "guard-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "guard.test")
-	data, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Dir = "/"
-	cmd.Env = append(os.Environ(), childEnv+"=harden")
-	if os.Getuid() == 0 { // root could read /proc/<pid>/mem regardless
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	}
-	out, err := cmd.CombinedOutput()
+	// Unprivileged: root could read /proc/<pid>/mem regardless.
+	out, err := pkutest.UnprivilegedChild(t, childEnv+"=harden").CombinedOutput()
 	if bytes.Contains(out, []byte("yama ptrace_scope")) {
 		t.Skipf("the control failed, so the test would prove nothing: %s", out)
 	}

@@ -1,6 +1,9 @@
 package pkutest
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/internal/unix"
@@ -36,4 +39,27 @@ func TestCatch(t *testing.T) {
 		}
 	}()
 	Catch(func() { panic("not a fault") })
+}
+
+const childEnv = "PKUTEST_CHILD"
+
+func init() {
+	if os.Getenv(childEnv) == "uid" {
+		fmt.Println("uid", os.Getuid())
+		os.Exit(0)
+	}
+}
+
+func TestUnprivilegedChild(t *testing.T) {
+	out, err := UnprivilegedChild(t, childEnv+"=uid").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := fmt.Sprintf("uid %d", os.Getuid())
+	if os.Getuid() == 0 {
+		want = fmt.Sprintf("uid %d", Nobody)
+	}
+	if !strings.Contains(string(out), want) {
+		t.Errorf("child printed %q, want %q", out, want)
+	}
 }
