@@ -49,3 +49,14 @@ func ExampleKey_Free() {
 	}
 	// Output: key 0 belongs to all memory and cannot be freed
 }
+
+func ExampleThisPlatform() {
+	p := pkru.ThisPlatform()
+	fmt.Printf("%s/%s: per-thread isolation possible: %v\n", p.GOOS, p.GOARCH, p.PerThread)
+}
+
+func ExamplePlatformsMarkdown() {
+	table := pkru.PlatformsMarkdown() // what docs/platforms.md holds
+	fmt.Println(table[:11])
+	// Output: | platform
+}

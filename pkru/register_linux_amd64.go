@@ -26,3 +26,6 @@ var cpuPKU, hasRegister = func() (pku, ospke bool) {
 	_, _, ecx, _ := cpuid(7, 0)
 	return ecx&cpuidPKU != 0, ecx&cpuidOSPKE != 0
 }()
+
+// registerLayer is true where this package can drive the register (see platforms.go).
+const registerLayer = true
