@@ -7,6 +7,7 @@ replace github.com/pkeyarena/pkeyarena => ../
 require (
 	github.com/awnumar/memguard v0.23.0
 	github.com/pkeyarena/pkeyarena v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.49.0
 	gonum.org/v1/plot v0.17.0
 )
