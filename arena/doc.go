@@ -35,8 +35,10 @@
 //
 //   - Protection keys stop stray accesses, not code that executes WRPKRU itself: any code in the
 //     process can open any key. See guard.Audit.
-//   - The kernel ignores keys for ptrace and /proc/<pid>/mem; the SecretMem backing removes the
-//     pages from the kernel's direct map, and guard.Harden makes the process non-dumpable.
+//   - ptrace and /proc/<pid>/mem read arena memory in both modes: the kernel ignores keys for
+//     such access and its forced access overrides PROT_NONE (TestProcMemBypassAndSecretMem).
+//     The SecretMem backing removes the pages from the kernel's direct map (those reads fail
+//     with EIO), and guard.Harden keeps other unprivileged processes out.
 //   - In Mprotect mode, while any thread is inside a domain that grants an arena, every thread of
 //     the process can access it.
 //   - Copies the program makes into the Go heap (a string(b), a log line, crypto code that copies
