@@ -28,6 +28,8 @@ func runChild(role string) int {
 		return childMemlock()
 	case "coredump":
 		return childCoreDump()
+	case "mmapfail":
+		return childMmapFail()
 	}
 	fmt.Fprintf(os.Stderr, "unknown child role %q\n", role)
 	return 2
