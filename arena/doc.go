@@ -49,4 +49,10 @@
 //     object, after Close it faults.
 //   - Every region is its own set of mappings; vm.max_map_count (65530 by default) bounds the
 //     number of regions of all arenas together.
+//   - In PKU mode every arena holds one protection key for its lifetime: a process can have at most
+//     15 arenas open at once (fewer when other code holds keys); NewArena then returns an error
+//     wrapping pkru.ErrNoKeys. Closing an arena gives its key back.
+//   - Standard-library crypto that caches keys by weak pointer (crypto/ed25519.Sign since Go 1.24)
+//     aborts the program when handed arena memory ("getWeakHandle on invalid pointer"), since arena
+//     memory is not Go heap; examples/signer shows how to sign in place instead.
 package arena
