@@ -351,9 +351,8 @@ func (a *Arena) newRegion(need int) (*region, error) {
 		if err != nil {
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
 		}
-		if a.cfg.backing == SecretMem {
-			a.st.locked.Add(int64(len(mem))) // locked by the kernel already
-		} else if a.cfg.lock {
+		locked := a.cfg.backing == SecretMem // locked by the kernel already
+		if a.cfg.lock && !locked {
 			if err := lockRegion(mem, a.st.locked.Load()); err != nil {
 				unmapRegion(mapping)
 				if errors.Is(err, ErrMemlock) && size/2 >= need { // take what the limit allows
@@ -362,7 +361,7 @@ func (a *Arena) newRegion(need int) (*region, error) {
 				}
 				return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
 			}
-			a.st.locked.Add(int64(len(mem)))
+			locked = true
 		}
 		r := &region{mapping: mapping, mem: mem, base: addrOf(mem)}
 		key := -1
@@ -384,7 +383,10 @@ func (a *Arena) newRegion(need int) (*region, error) {
 		list := append(append(make([]*region, 0, len(old)+1), old...), r)
 		sort.Slice(list, func(i, j int) bool { return list[i].base < list[j].base })
 		a.regs.list.Store(&list)
-		a.st.reserved.Add(int64(len(mem)))
+		a.st.reserved.Add(int64(len(mem))) // counted only once the region is kept
+		if locked {
+			a.st.locked.Add(int64(len(mem)))
+		}
 		a.nextReg = min(2*a.nextReg, maxRegion)
 		return r, nil
 	}
