@@ -1,7 +1,6 @@
 package arena_test
 
 import (
-	"errors"
 	"os"
 	"runtime"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -23,20 +23,11 @@ func TestMain(m *testing.M) {
 // childEnv selects a child role when the test binary re-runs itself.
 const childEnv = "ARENA_TEST_CHILD"
 
-// newArena creates an arena that is closed when the test ends.
-func newArena(tb testing.TB, opts ...arena.Option) *arena.Arena {
-	tb.Helper()
-	a, err := arena.NewArena(opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := a.Close(); err != nil && !errors.Is(err, arena.ErrClosed) {
-			tb.Errorf("Close: %v", err)
-		}
-	})
-	return a
-}
+// newArena and mustAlloc are the shared test helpers (internal/pkutest).
+var (
+	newArena  = pkutest.NewArena
+	mustAlloc = pkutest.MustAlloc
+)
 
 // within runs fn with a's memory accessible to the calling goroutine with access acc: a register
 // write on a locked thread in PKU mode, Open/Release in Mprotect mode. (Package domain does this
@@ -57,18 +48,6 @@ func within(tb testing.TB, a *arena.Arena, acc pkru.Access, fn func()) {
 	}
 	defer a.Release(acc)
 	fn()
-}
-
-func mustAlloc(tb testing.TB, a *arena.Arena, n int) []byte {
-	tb.Helper()
-	b, err := a.Alloc(n)
-	if err != nil {
-		tb.Fatalf("Alloc(%d): %v", n, err)
-	}
-	if len(b) != n || cap(b) != n {
-		tb.Fatalf("Alloc(%d) returned len %d cap %d", n, len(b), cap(b))
-	}
-	return b
 }
 
 func addr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

@@ -14,7 +14,9 @@ const softRegister = true
 const softKey pkru.Key = 15
 
 // softWords model per-thread registers: one padded word per goroutine (by stack address), so that
-// goroutines on different cores do not share a cache line, as real registers do not.
+// goroutines on different cores do not share a cache line, as real registers do not. A goroutine
+// whose stack moves between a read and a write uses another word; harmless here (nothing checks
+// the value), which is why domain, whose Exit does check, keeps one stable word instead.
 var softWords [64]struct {
 	r pkru.Rights
 	_ [60]byte

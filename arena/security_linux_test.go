@@ -389,11 +389,7 @@ func TestWriteSyscallEFAULT(t *testing.T) {
 	a := newArena(t)
 	b := mustAlloc(t, a, 16)
 	var p [2]int
-	if err := unix.Pipe2(p[:], 0); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	p[0], p[1] = pkutest.Pipe(t)
 	if _, err := unix.Write(p[1], b); !errors.Is(err, unix.EFAULT) {
 		t.Errorf("write(2) of arena bytes outside a grant: %v, want EFAULT", err)
 	}

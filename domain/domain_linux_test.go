@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
 
@@ -15,11 +16,7 @@ func TestWriteSyscallInsideOutside(t *testing.T) {
 	b := alloc(t, a, 16)
 	d := newDomain(t, domain.ReadOnly(a))
 	var p [2]int
-	if err := unix.Pipe2(p[:], 0); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	p[0], p[1] = pkutest.Pipe(t)
 	if _, err := unix.Write(p[1], b); !errors.Is(err, unix.EFAULT) {
 		t.Errorf("write(2) outside: %v, want EFAULT", err)
 	}

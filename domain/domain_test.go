@@ -18,24 +18,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newArena(t testing.TB, name string) *arena.Arena {
-	t.Helper()
-	a, err := arena.NewArena(arena.Name(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	return a
-}
+func newArena(t testing.TB, name string) *arena.Arena { return pkutest.NewArena(t, arena.Name(name)) }
 
-func alloc(t testing.TB, a *arena.Arena, n int) []byte {
-	t.Helper()
-	b, err := a.Alloc(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var alloc = pkutest.MustAlloc
 
 func newDomain(t testing.TB, grants ...domain.Grant) *domain.Domain {
 	t.Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/guard"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 func TestMain(m *testing.M) {
@@ -24,24 +25,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newArena(t testing.TB, name string) *arena.Arena {
-	t.Helper()
-	a, err := arena.NewArena(arena.Name(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	return a
-}
+func newArena(t testing.TB, name string) *arena.Arena { return pkutest.NewArena(t, arena.Name(name)) }
 
-func alloc(t testing.TB, a *arena.Arena, n int) []byte {
-	t.Helper()
-	b, err := a.Alloc(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var alloc = pkutest.MustAlloc
 
 var sink byte
 

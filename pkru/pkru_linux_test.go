@@ -284,11 +284,7 @@ func TestWriteSyscallHonoursKey(t *testing.T) {
 	pkutest.RequirePKU(t)
 	k, page := taggedPage(t)
 	var p [2]int
-	if err := unix.Pipe2(p[:], 0); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	p[0], p[1] = pkutest.Pipe(t)
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

@@ -20,3 +20,17 @@ func MapPages(tb testing.TB, n int) []byte {
 	})
 	return b
 }
+
+// Pipe returns a pipe's read and write ends, closed when the test ends.
+func Pipe(tb testing.TB) (r, w int) {
+	tb.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], 0); err != nil {
+		tb.Fatalf("pipe2: %v", err)
+	}
+	tb.Cleanup(func() {
+		unix.Close(p[0])
+		unix.Close(p[1])
+	})
+	return p[0], p[1]
+}

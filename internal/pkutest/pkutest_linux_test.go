@@ -63,3 +63,14 @@ func TestUnprivilegedChild(t *testing.T) {
 		t.Errorf("child printed %q, want %q", out, want)
 	}
 }
+
+func TestPipe(t *testing.T) {
+	r, w := Pipe(t)
+	if n, err := unix.Write(w, []byte("hi")); n != 2 || err != nil {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	var buf [4]byte
+	if n, err := unix.Read(r, buf[:]); string(buf[:n]) != "hi" || err != nil {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+}
