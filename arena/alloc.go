@@ -237,7 +237,15 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // carve cuts a new slab for class c (or, with c == -1, a run for one n-byte object) out of free
 // pages, mapping a new region when none has room, and writes its canaries.
 func (a *Arena) carve(c, n int) (*slab, error) {
-	if a.mode == Mprotect {
+	var key pkru.Key
+	if a.mode == PKU { // pinned first: the canaries are written, and a new region tagged, with it
+		k, err := a.vk.pin(true)
+		if err != nil {
+			return nil, err
+		}
+		defer a.vk.unpin()
+		key = k
+	} else {
 		a.protMu.Lock()
 		defer a.protMu.Unlock()
 	}
@@ -278,7 +286,7 @@ func (a *Arena) carve(c, n int) (*slab, error) {
 	s.lens = make([]atomic.Int64, s.count)
 
 	if a.cfg.canaries {
-		restore := a.openRegion(r, fresh)
+		restore := a.openRegion(r, fresh, key)
 		if c >= 0 {
 			for i := 0; i <= s.count; i++ { // one before each slot, one after the last
 				a.writeCanary(r, s.first+i*s.stride-canarySize)
@@ -290,7 +298,7 @@ func (a *Arena) carve(c, n int) (*slab, error) {
 		restore()
 	}
 	if fresh {
-		if err := a.seal(r); err != nil {
+		if err := a.seal(r, key); err != nil {
 			return nil, err
 		}
 	}
@@ -364,15 +372,20 @@ func (a *Arena) newRegion(need int) (*region, error) {
 			locked = true
 		}
 		r := &region{mapping: mapping, mem: mem, base: addrOf(mem)}
-		key := -1
-		if a.mode == PKU {
-			key = int(a.key)
-		}
 		guardBytes := uintptr(len(mapping)-len(mem)) / 2
-		r.unregister, err = guard.Register(guard.Region{
+		reg := guard.Region{
 			Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),
-			GuardBelow: guardBytes, GuardAbove: guardBytes, Key: key,
-		})
+			GuardBelow: guardBytes, GuardAbove: guardBytes, Key: -1,
+		}
+		if vk := a.vk; vk != nil && !softRegister {
+			reg.KeyFunc = func() int {
+				if k, ok := vk.key(); ok {
+					return int(k)
+				}
+				return -1
+			}
+		}
+		r.unregister, err = guard.Register(reg)
 		if err != nil {
 			unmapRegion(mapping)
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
@@ -393,13 +406,14 @@ func (a *Arena) newRegion(need int) (*region, error) {
 }
 
 // seal gives a fresh region the protection of the arena's other pages: tagged with the key in
-// PKU mode, the current process-wide protection in Mprotect mode.
-func (a *Arena) seal(r *region) error {
+// PKU mode (pinned by the caller, so no re-tag can run meanwhile), the current process-wide
+// protection in Mprotect mode.
+func (a *Arena) seal(r *region, k pkru.Key) error {
 	if softRegister {
 		return nil // benchmark builds: pages stay untagged (see register_soft.go)
 	}
 	if a.mode == PKU {
-		return protect(r.mem, protRW, a.key)
+		return protect(r.mem, protRW, k)
 	}
 	if a.curProt != protRW {
 		return protect(r.mem, a.curProt, 0)
@@ -407,11 +421,13 @@ func (a *Arena) seal(r *region) error {
 	return nil
 }
 
-// grantThread opens the arena for the calling thread in PKU mode; the returned func restores.
-func (a *Arena) grantThread() pkru.Rights {
+// grantThread gives the calling thread read-write access to key k (pinned by the caller, or
+// closed) in PKU mode; revokeThread(saved) undoes it. (A returned closure would cost Free an
+// allocation.)
+func (a *Arena) grantThread(k pkru.Key) (saved pkru.Rights) {
 	runtime.LockOSThread()
-	saved := readRights()
-	writeRights(saved.With(a.key, pkru.ReadWrite))
+	saved = readRights()
+	writeRights(saved.With(k, pkru.ReadWrite))
 	return saved
 }
 
@@ -420,14 +436,29 @@ func revokeThread(saved pkru.Rights) {
 	runtime.UnlockOSThread()
 }
 
+// openThread pins the arena's key and grants it to the calling thread (PKU mode); the returned
+// func revokes and unpins.
+func (a *Arena) openThread() (func(), error) {
+	k, err := a.vk.pin(true)
+	if err != nil {
+		return nil, err
+	}
+	saved := a.grantThread(k)
+	return func() {
+		revokeThread(saved)
+		a.vk.unpin()
+	}, nil
+}
+
 // openRegion makes r writable for the caller: nothing for a fresh region, a register write in PKU
-// mode, an mprotect in Mprotect mode (protMu held). It returns the undo.
-func (a *Arena) openRegion(r *region, fresh bool) func() {
+// mode (the caller holds a pin on key k), an mprotect in Mprotect mode (protMu held). It returns
+// the undo.
+func (a *Arena) openRegion(r *region, fresh bool, k pkru.Key) func() {
 	switch {
 	case fresh:
 		return func() {}
 	case a.mode == PKU:
-		saved := a.grantThread()
+		saved := a.grantThread(k)
 		return func() { revokeThread(saved) }
 	case a.curProt == protRW:
 		return func() {}
@@ -504,6 +535,15 @@ func (a *Arena) Free(b []byte) error {
 	if !ok || s.lens[i].Load() != int64(len(b)) || cap(b) != len(b) {
 		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), ErrNotAllocated)
 	}
+	var key pkru.Key
+	if a.mode == PKU { // pinned before anything changes: the wipe needs the key
+		k, err := a.vk.pin(true)
+		if err != nil {
+			return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), err)
+		}
+		defer a.vk.unpin()
+		key = k
+	}
 	sh := a.lockShard()
 	if a.closed.Load() {
 		sh.mu.Unlock()
@@ -521,7 +561,7 @@ func (a *Arena) Free(b []byte) error {
 	var err error
 	flush := false
 	if a.mode == PKU {
-		saved := a.grantThread()
+		saved := a.grantThread(key)
 		err = a.wipeSlot(ref)
 		revokeThread(saved)
 		if s.class >= 0 {

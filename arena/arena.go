@@ -149,8 +149,8 @@ const DefaultPendingBytes = 64 << 10
 type Arena struct {
 	cfg    config
 	mode   Mode
-	key    pkru.Key // the arena's protection key in PKU mode; 0 otherwise
-	canary uint64   // secret mixed into every canary
+	vk     *vkey  // PKU mode: the arena's virtual key (vkey.go); nil otherwise
+	canary uint64 // secret mixed into every canary
 
 	shards []shard
 
@@ -181,7 +181,7 @@ type counters struct {
 type Stats struct {
 	Name     string
 	Mode     Mode
-	Key      int   // the protection key in PKU mode, -1 otherwise
+	Key      int   // the protection key bound now in PKU mode, -1 when none or in Mprotect mode
 	Regions  int   // mapped regions (each 1 VMA plus 2 guard VMAs)
 	Reserved int64 // bytes mapped for objects (guard pages excluded)
 	Locked   int64 // bytes mlocked
@@ -191,10 +191,17 @@ type Stats struct {
 	Allocs   int64 // Alloc calls that succeeded
 	Frees    int64 // Free calls that succeeded
 	Flushes  int64 // batched wipes of pending frees (Mprotect mode)
+
+	// PKU mode: key virtualisation (vkey.go). A hit is a pin (domain Enter, or the arena's own
+	// wipes) that found a key bound; a miss bound one (re-tagging the arena's regions); an
+	// eviction took the key away (parking the regions).
+	KeyHits, KeyMisses, KeyEvictions int64
 }
 
-// NewArena creates an arena. In PKU mode it allocates a protection key (pkru.ErrNoKeys when none
-// is left); pages are mapped on first use.
+// NewArena creates an arena; pages are mapped on first use. In PKU mode the arena gets a virtual
+// protection key, bound to a hardware key now if the kernel has one free and later otherwise
+// (see PinKey); it fails with pkru.ErrNoKeys only when the library holds no hardware key at all
+// and the kernel has none left (other code took them all).
 func NewArena(opts ...Option) (*Arena, error) {
 	cfg := config{name: "arena", lock: true, guards: true, canaries: true, pendingMax: DefaultPendingBytes}
 	for _, o := range opts {
@@ -208,24 +215,21 @@ func NewArena(opts ...Option) (*Arena, error) {
 	} else if cfg.requirePKU {
 		return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
 	}
-	if softRegister {
-		a.key = softKey
-	} else if a.mode == PKU {
-		k, err := pkru.Alloc(pkru.NoAccess)
+	a.regs = &regionSet{}
+	empty := []*region{}
+	a.regs.list.Store(&empty)
+	if a.mode == PKU {
+		vk, err := newVkey(cfg.name, a.regs)
 		if err != nil {
 			return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
 		}
-		a.key = k
-		registerKey(k, 1)
+		a.vk = vk
 	}
 	var seed [8]byte
 	rand.Read(seed[:])
 	a.canary = binary.LittleEndian.Uint64(seed[:]) | 1
 	a.shards = make([]shard, shardCount())
-	a.regs = &regionSet{}
-	empty := []*region{}
-	a.regs.list.Store(&empty)
-	a.cleanup = runtime.AddCleanup(a, func(c closer) { c.close() }, closer{a.regs, a.key})
+	a.cleanup = runtime.AddCleanup(a, func(c closer) { c.close() }, closer{a.regs, a.vk})
 	return a, nil
 }
 
@@ -240,28 +244,65 @@ func (s *regionSet) load() []*region { return *s.list.Load() }
 // frees their key once the Arena is unreachable. It must not refer to the Arena itself.
 type closer struct {
 	regs *regionSet
-	key  pkru.Key
+	vk   *vkey // nil in Mprotect mode
 }
 
 func (c closer) close() {
+	key := pkru.Key(0)
+	if c.vk != nil {
+		c.vk.closeKey() // nothing can hold a pin: pins are taken through the Arena
+		if k, ok := c.vk.key(); ok && !softRegister {
+			key = k
+		}
+	}
 	for _, r := range c.regs.load() {
-		if openForWipe(r.mem, c.key) == nil {
+		if openForWipe(r.mem, key) == nil {
 			clear(r.mem)
 		}
 		r.unregister()
 		unmapRegion(r.mapping)
 	}
-	if c.key > 0 && !softRegister {
-		registerKey(c.key, -1)
-		c.key.Free()
+	if c.vk != nil {
+		c.vk.release()
 	}
 }
 
 // Mode reports how the arena is protected.
 func (a *Arena) Mode() Mode { return a.mode }
 
-// Key returns the arena's protection key in PKU mode, and false in Mprotect mode.
-func (a *Arena) Key() (pkru.Key, bool) { return a.key, a.mode == PKU }
+// Key returns the hardware protection key bound to the arena now, and false in Mprotect mode or
+// when it has none. Unless pinned (PinKey), the binding may change at any time: use it for
+// reports, not to grant access.
+func (a *Arena) Key() (pkru.Key, bool) {
+	if a.vk == nil {
+		return 0, false
+	}
+	return a.vk.key()
+}
+
+// PinKey is the mechanism package domain composes for PKU mode; most code calls domain.Enter.
+//
+// It returns the hardware key bound to the arena, binding one first when it has none: a free
+// key from the kernel, or else the key of the least recently used arena that nobody has pinned,
+// whose pages are parked; the arena's regions are then re-tagged with the key (one
+// pkey_mprotect per region of each arena). Until the matching UnpinKey the arena keeps that key.
+// When every key is pinned, PinKey(true) waits up to KeyWait, PinKey(false) not at all, before
+// returning ErrKeysPinned. On a closed arena it returns ErrClosed; in Mprotect mode an error
+// wrapping pkru.ErrNotSupported. On error nothing is pinned.
+func (a *Arena) PinKey(wait bool) (pkru.Key, error) {
+	if a.vk == nil {
+		return 0, fmt.Errorf("arena %q: PinKey in %v mode: %w", a.cfg.name, a.mode, pkru.ErrNotSupported)
+	}
+	return a.vk.pin(wait)
+}
+
+// UnpinKey gives back one PinKey that succeeded. Unmatched calls corrupt the pin count; the
+// arena then never gives its key away (protection is not lost, keys are).
+func (a *Arena) UnpinKey() {
+	if a.vk != nil {
+		a.vk.unpin()
+	}
+}
 
 // Name returns the arena's name.
 func (a *Arena) Name() string { return a.cfg.name }
@@ -269,12 +310,15 @@ func (a *Arena) Name() string { return a.cfg.name }
 // Stats returns the arena's current figures.
 func (a *Arena) Stats() Stats {
 	key := -1
-	if a.mode == PKU {
-		key = int(a.key)
+	if k, ok := a.Key(); ok {
+		key = int(k)
 	}
 	st := Stats{
 		Name: a.cfg.name, Mode: a.mode, Key: key, Regions: len(a.regs.load()),
 		Reserved: a.st.reserved.Load(), Locked: a.st.locked.Load(), Flushes: a.st.flushes.Load(),
+	}
+	if a.vk != nil {
+		st.KeyHits, st.KeyMisses, st.KeyEvictions = a.vk.stats()
 	}
 	for i := range a.shards {
 		sh := &a.shards[i]

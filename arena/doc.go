@@ -10,7 +10,7 @@
 // # Modes
 //
 // Where the CPU and kernel have protection keys (pkru.Supported), the arena's pages are tagged
-// with its own key, which every thread's rights register denies: the pages are readable and
+// with its key (see More arenas than keys), which every thread's rights register denies: the pages are readable and
 // writable (PROT_READ|PROT_WRITE) but fault for every thread except one that a domain opened them
 // for (Mode PKU). Elsewhere, or with PKEYARENA_FORCE_FALLBACK=1, the pages are PROT_NONE at rest
 // and Open makes them accessible to the whole process until the last Release (Mode Mprotect):
@@ -27,6 +27,20 @@
 // (ErrNotAllocated) without harm. Close wipes everything, unmaps and frees the key; an arena that
 // is never closed is cleaned up after it becomes unreachable (runtime.AddCleanup), but Close it:
 // the backstop runs late or not at all.
+//
+// # More arenas than keys
+//
+// In PKU mode an arena holds a virtual key, bound to a hardware key while it is used. Entering a
+// domain pins the keys of its arenas (PinKey); a pinned key stays with its arena. When an arena
+// without a key is needed and the kernel has no key left, the least recently used arena that
+// nobody has pinned (approximated by the CLOCK algorithm) loses its key: its pages are parked,
+// PROT_NONE under the default key 0, which no thread can access whatever its register says, and
+// the key is re-tagged onto the newcomer's pages. A thread inside a domain never sees a key
+// change under it: the pins of its domain keep its arenas' keys, and a key it does not hold is
+// denied by its register, before and after the key moves. Parking with PROT_NONE rather than a
+// reserved key leaves one more key for arenas, and also stops code that writes the register
+// wholesale. The number of arenas is then bounded by memory and vm.max_map_count. Keys reports
+// misses, evictions and re-tag time for the library; Stats.KeyHits and the rest per arena.
 //
 // New and MakeSlice place typed values in an arena; the type must hold no Go pointers, since the
 // garbage collector does not scan arena memory (ErrPointers otherwise).
@@ -49,9 +63,14 @@
 //     object, after Close it faults.
 //   - Every region is its own set of mappings; vm.max_map_count (65530 by default) bounds the
 //     number of regions of all arenas together.
-//   - In PKU mode every arena holds one protection key for its lifetime: a process can have at most
-//     15 arenas open at once (fewer when other code holds keys); NewArena then returns an error
-//     wrapping pkru.ErrNoKeys. Closing an arena gives its key back.
+//   - At most as many arenas as there are hardware keys (15 on x86, fewer when other code holds
+//     some) can be in use at one instant; more arenas take turns (below). When every key is pinned
+//     by threads inside domains, binding another waits up to KeyWait and then fails with
+//     ErrKeysPinned. A goroutine that ends inside a domain without Exit keeps its pins for good:
+//     that arena keeps its key and Close reports ErrBusy.
+//   - A miss costs a pkey_mprotect per region of the arena that loses the key and of the one that
+//     gets it (about one mprotect pair each): arenas used in turn by many threads, with more of
+//     them in use than keys, pay that on most switches.
 //   - Standard-library crypto that caches keys by weak pointer (crypto/ed25519.Sign since Go 1.24)
 //     aborts the program when handed arena memory ("getWeakHandle on invalid pointer"), since arena
 //     memory is not Go heap; examples/signer shows how to sign in place instead.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
 func ExampleNewArena() {
@@ -153,4 +154,26 @@ func ExampleWithBacking() {
 	if _, err := keys.Alloc(32); errors.Is(err, arena.ErrSecretMem) {
 		fmt.Println("this kernel has no memfd_secret")
 	}
+}
+
+// PinKey and UnpinKey are what domain.Enter and Exit do per arena in PKU mode: while pinned, the
+// arena keeps its hardware key. Most code uses package domain instead.
+func ExampleArena_PinKey() {
+	a, _ := arena.NewArena()
+	defer a.Close()
+	k, err := a.PinKey(true)
+	if errors.Is(err, pkru.ErrNotSupported) {
+		fmt.Println("no protection keys: Mprotect mode")
+		return
+	}
+	defer a.UnpinKey()
+	now, _ := a.Key()
+	fmt.Println("pinned:", k == now)
+}
+
+// Keys tells how often arenas had to take keys from each other.
+func ExampleKeys() {
+	st := arena.Keys()
+	fmt.Println(st.Evictions <= st.Misses)
+	// Output: true
 }

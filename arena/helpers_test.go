@@ -30,11 +30,16 @@ var (
 )
 
 // within runs fn with a's memory accessible to the calling goroutine with access acc: a register
-// write on a locked thread in PKU mode, Open/Release in Mprotect mode. (Package domain does this
+// write on a locked thread with the key pinned in PKU mode, Open/Release in Mprotect mode. (Package domain does this
 // for users; these tests stay below it.)
 func within(tb testing.TB, a *arena.Arena, acc pkru.Access, fn func()) {
 	tb.Helper()
-	if k, ok := a.Key(); ok {
+	if a.Mode() == arena.PKU {
+		k, err := a.PinKey(true)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer a.UnpinKey()
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		saved := pkru.Read()

@@ -7,9 +7,9 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// The protection keys held by open arenas of this process, for package domain: entering a
-// domain denies every one of them that the domain does not grant, and leaves the register bits
-// of keys owned by other code alone.
+// The hardware protection keys the library holds (bound to arenas, vkey.go), for package domain:
+// entering a domain denies every one of them that the domain does not grant, and leaves the
+// register bits of keys owned by other code alone.
 var library struct {
 	mu    sync.Mutex
 	count [pkru.NumKeys]int

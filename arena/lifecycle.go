@@ -89,7 +89,10 @@ func (a *Arena) Check() error {
 	if !a.cfg.canaries {
 		return errors.Join(errs...)
 	}
-	undo := a.openAll()
+	undo, err := a.openAll()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	for _, r := range a.regs.load() {
 		var last *slab
 		for p := range r.slabs {
@@ -113,17 +116,35 @@ func (a *Arena) Check() error {
 	return errors.Join(errs...)
 }
 
-// openAll opens every region for the caller (mu held; protMu too in Mprotect mode).
-func (a *Arena) openAll() func() {
+// openAll opens every region for the caller (mu held; protMu too in Mprotect mode). In PKU mode
+// it pins the key, which can fail (ErrKeysPinned).
+func (a *Arena) openAll() (func(), error) {
 	if a.mode == PKU {
-		saved := a.grantThread()
-		return func() { revokeThread(saved) }
+		return a.openThread()
 	}
 	if a.curProt == protRW {
-		return func() {}
+		return func() {}, nil
 	}
 	a.protectAll(protRW)
-	return func() { a.protectAll(a.curProt) }
+	return func() { a.protectAll(a.curProt) }, nil
+}
+
+// openClosing opens every region for Close's wipe. In PKU mode the key is closed (no pin can be
+// taken, none is held): a bound key is granted to this thread; parked pages, tagged with the
+// default key, are made read-write for the moment of the wipe.
+func (a *Arena) openClosing() func() {
+	if a.mode != PKU {
+		undo, _ := a.openAll()
+		return undo
+	}
+	if k, ok := a.vk.key(); ok {
+		saved := a.grantThread(k)
+		return func() { revokeThread(saved) }
+	}
+	for _, r := range a.regs.load() {
+		mustProtect(r.mem, protRW)
+	}
+	return func() {}
 }
 
 // beforeUnmap, when set by tests, sees each region's bytes after the final wipe.
@@ -131,11 +152,16 @@ var beforeUnmap func(mem []byte)
 
 // Close wipes all of the arena's memory, unmaps it and frees its key. Afterwards every method
 // returns ErrClosed; a second Close returns nil. Close returns ErrBusy, and does nothing, while
-// the arena is open (Mprotect mode: a domain is inside). It also reports corruption still
-// pending from batched wipes.
+// a domain that grants the arena is inside (Mprotect mode: the arena is open; PKU mode: its key
+// is pinned). It also reports corruption still pending from batched wipes.
 //
 // Slices handed out by Alloc must not be used after Close: the pages are gone.
 func (a *Arena) Close() error {
+	if a.vk != nil && !a.closed.Load() {
+		if err := a.vk.closeKey(); err != nil {
+			return fmt.Errorf("arena %q: Close while a domain is inside (its key is pinned): %w", a.cfg.name, err)
+		}
+	}
 	if a.mode == Mprotect {
 		a.protMu.Lock()
 		defer a.protMu.Unlock()
@@ -156,7 +182,7 @@ func (a *Arena) Close() error {
 	a.closed.Store(true)
 	a.cleanup.Stop()
 
-	undo := a.openAll()
+	undo := a.openClosing()
 	for _, r := range a.regs.load() {
 		clear(r.mem)
 		if beforeUnmap != nil {
@@ -181,9 +207,8 @@ func (a *Arena) Close() error {
 		sh.ready = [numClasses]fifo{}
 		sh.pending, sh.pendingBytes = nil, 0
 	}
-	if a.key > 0 && !softRegister {
-		registerKey(a.key, -1)
-		if err := a.key.Free(); err != nil {
+	if a.vk != nil {
+		if err := a.vk.release(); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -14,8 +14,20 @@
 // With protection keys (Mode PKU), Enter locks the goroutine to its OS thread and writes the
 // thread's rights register: the domain's arenas get their granted access, every other arena of
 // this library is denied, and the register bits of keys owned by other code are untouched. No
-// system call, no allocation: two register writes and a few loads, nanoseconds. Every other
-// thread, and this one after Exit, faults on the arenas' bytes.
+// system call, no allocation: two register writes, a few loads and, per granted arena, two atomic
+// counter updates that pin its key (arena.PinKey), nanoseconds. Every other thread, and this one
+// after Exit, faults on the arenas' bytes.
+//
+// # More arenas than keys
+//
+// Arenas outnumber hardware keys (15 on x86) easily: one per tenant, per connection. While a
+// domain is inside, the keys of its arenas are pinned: they cannot be given to another arena.
+// Entering a domain whose arena has no key binds one (a miss: re-tagging that arena's pages,
+// after parking the least recently used unpinned arena's; system calls, microseconds). When
+// every key is pinned by threads inside other domains, Enter waits up to arena.KeyWait for one
+// and then panics; TryEnter returns an error wrapping arena.ErrKeysPinned at once instead.
+// Waiting is the default because pins last only as long as a domain is entered; it is bounded
+// because nested domains on one thread that need more keys than exist would wait forever.
 //
 // Without them (Mode Mprotect), each arena counts the threads inside domains that grant it; the
 // first Enter makes its pages accessible with the union of the current grants (read-only if all
@@ -51,7 +63,10 @@
 //     /proc/<pid>/mem (see package guard).
 //   - In Mprotect mode an Exit on the wrong goroutine cannot be detected, and protection is
 //     process-wide while any thread is inside.
-//   - Entering a domain whose arena was closed panics; closing an arena while a thread is inside
-//     a domain is a programming error (Close returns arena.ErrBusy in Mprotect mode; in PKU mode
-//     the thread faults on unmapped memory).
+//   - Entering a domain whose arena was closed panics (TryEnter: arena.ErrClosed); closing an
+//     arena while a thread is inside a domain that grants it returns arena.ErrBusy.
+//   - A goroutine that ends inside a domain without Exit leaves its arenas' keys pinned for the
+//     life of the process (they keep their keys; Close returns arena.ErrBusy).
+//   - More domains inside at once, over distinct arenas, than hardware keys: Enter waits, then
+//     panics (see above).
 package domain

@@ -36,8 +36,8 @@ type Domain struct {
 	name   string
 	grants []Grant // one per arena, the widest access when an arena is granted twice
 	mode   arena.Mode
-	mask   pkru.Rights // register bits of the domain's keys (PKU mode)
-	rights pkru.Rights // their values while inside (PKU mode)
+	mask   pkru.Rights // register bits of fixed keys (tests' synthetic domains only)
+	rights pkru.Rights // their values while inside
 }
 
 // New creates a domain. With no grants it is a domain that denies every arena: useful to run
@@ -73,10 +73,6 @@ func New(grants ...Grant) (*Domain, error) {
 	}
 	for _, g := range d.grants {
 		names = append(names, fmt.Sprintf("%s:%v", g.Arena.Name(), g.Access))
-		if k, ok := g.Arena.Key(); ok {
-			d.mask |= pkru.Mask(k)
-			d.rights |= pkru.AllowAll.With(k, g.Access)
-		}
 	}
 	d.name = "domain{" + strings.Join(names, ",") + "}"
 	return d, nil
@@ -99,29 +95,59 @@ type Token struct {
 
 // Enter switches the calling goroutine's thread to the domain's rights and locks the goroutine to
 // the thread until Exit. Every Enter needs exactly one Exit of its token, on the same goroutine,
-// in last-in first-out order. Enter panics if one of the domain's arenas was closed.
+// in last-in first-out order.
+//
+// In PKU mode Enter pins the protection key of each arena it grants (arena.PinKey): an arena that
+// has no key gets one, and while the domain is inside, no arena it grants loses its key. When
+// every key is pinned by threads inside other domains, Enter waits up to arena.KeyWait for one
+// to be unpinned. Enter panics when that wait fails (see TryEnter to get an error instead) and
+// when one of the domain's arenas was closed (a programming error).
 func (d *Domain) Enter() Token {
-	runtime.LockOSThread()
-	if d.mode == arena.Mprotect {
-		return d.enterMprotect()
+	tok, err := d.enter(true)
+	if err != nil {
+		panic(err.Error())
 	}
-	for i := range d.grants {
-		if d.grants[i].Arena.Closed() {
-			runtime.UnlockOSThread()
-			panic(fmt.Sprintf("%v: Enter: arena %q is closed", d, d.grants[i].Arena.Name()))
-		}
-	}
-	lib, deny := arena.LibraryKeys()
-	mask := lib | d.mask // every bit this Enter decides
-	saved := readRights()
-	wrote := saved&^mask | deny&^d.mask | d.rights
-	writeRights(wrote)
-	return Token{d: d, saved: saved, wrote: wrote, mask: mask}
+	return tok
 }
 
-// Exit restores the rights the thread had before the matching Enter and unlocks the goroutine.
-// It panics when the register does not hold what that Enter wrote (Exit out of order, on another
-// goroutine, or twice) or the token is zero.
+// TryEnter is Enter that returns an error instead of waiting for, or panicking on, a key: an error
+// wrapping arena.ErrKeysPinned when every protection key is pinned, arena.ErrClosed when one of
+// the arenas was closed. On error the thread is as it was.
+func (d *Domain) TryEnter() (Token, error) { return d.enter(false) }
+
+func (d *Domain) enter(wait bool) (Token, error) {
+	runtime.LockOSThread()
+	if d.mode == arena.Mprotect {
+		if err := d.enterMprotect(); err != nil {
+			runtime.UnlockOSThread()
+			return Token{}, err
+		}
+		return Token{d: d}, nil
+	}
+	mine, rights := d.mask, d.rights
+	for i := range d.grants {
+		k, err := d.grants[i].Arena.PinKey(wait)
+		if err != nil {
+			for j := i - 1; j >= 0; j-- {
+				d.grants[j].Arena.UnpinKey()
+			}
+			runtime.UnlockOSThread()
+			return Token{}, fmt.Errorf("%v: Enter: %w", d, err)
+		}
+		mine |= pkru.Mask(k)
+		rights |= pkru.AllowAll.With(k, d.grants[i].Access)
+	}
+	lib, deny := arena.LibraryKeys()
+	mask := lib | mine // every bit this Enter decides
+	saved := readRights()
+	wrote := saved&^mask | deny&^mine | rights
+	writeRights(wrote)
+	return Token{d: d, saved: saved, wrote: wrote, mask: mask}, nil
+}
+
+// Exit restores the rights the thread had before the matching Enter, unpins the domain's keys and
+// unlocks the goroutine. It panics when the register does not hold what that Enter wrote (Exit
+// out of order, on another goroutine, or twice) or the token is zero.
 func (t Token) Exit() {
 	if t.d == nil {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
@@ -135,6 +161,9 @@ func (t Token) Exit() {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this domain's Enter wrote %v (an inner domain was not exited, this token was exited already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
 	}
 	writeRights(t.saved)
+	for i := range t.d.grants {
+		t.d.grants[i].Arena.UnpinKey() // after the register no longer grants the keys
+	}
 	runtime.UnlockOSThread()
 }
 
@@ -146,17 +175,16 @@ func (d *Domain) Do(fn func() error) error {
 	return fn()
 }
 
-func (d *Domain) enterMprotect() Token {
+func (d *Domain) enterMprotect() error {
 	for i, g := range d.grants {
 		if err := g.Arena.Open(g.Access); err != nil {
 			for j := i - 1; j >= 0; j-- {
 				d.grants[j].Arena.Release(d.grants[j].Access)
 			}
-			runtime.UnlockOSThread()
-			panic(fmt.Sprintf("%v: Enter: %v", d, err))
+			return fmt.Errorf("%v: Enter: %w", d, err)
 		}
 	}
-	return Token{d: d}
+	return nil
 }
 
 func (d *Domain) exitMprotect() {

@@ -204,10 +204,15 @@ func TestUnbalancedExitPanics(t *testing.T) {
 	tok.Exit()
 }
 
-// A goroutine that returns while inside takes its thread with it: no goroutine gains access.
+// A goroutine that returns while inside takes its thread with it: no goroutine gains access. Its
+// pins on the arena's key are never given back, so the arena keeps its key and Close refuses with
+// ErrBusy (documented: the safe direction; the memory stays mapped and locked).
 func TestGoroutineExitsInside(t *testing.T) {
 	pkutest.RequirePKU(t)
-	a := newArena(t, "leak")
+	a, err := arena.NewArena(arena.Name("leak"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := alloc(t, a, 32)
 	d := newDomain(t, domain.ReadWrite(a))
 	var wg sync.WaitGroup
@@ -237,6 +242,9 @@ func TestGoroutineExitsInside(t *testing.T) {
 		}()
 	}
 	probes.Wait()
+	if err := a.Close(); !errors.Is(err, arena.ErrBusy) {
+		t.Errorf("Close of an arena whose pins died with their goroutines: %v, want ErrBusy", err)
+	}
 }
 
 func TestDoRestoresOnPanicAndGoexit(t *testing.T) {

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -84,4 +85,36 @@ func ExampleToken_Exit() {
 		defer tok.Exit() // every Enter needs exactly one Exit, in last-in first-out order
 		// ...
 	}()
+}
+
+// TryEnter reports, rather than waits for, a protection key when every key is pinned by threads
+// inside other domains (PKU mode with more arenas in use than keys).
+func ExampleDomain_TryEnter() {
+	tenant, _ := arena.NewArena(arena.Name("tenant-42"))
+	defer tenant.Close()
+	d, _ := domain.New(domain.ReadWrite(tenant))
+
+	tok, err := d.TryEnter()
+	if errors.Is(err, arena.ErrKeysPinned) {
+		fmt.Println("busy: try later") // shed load instead of queueing
+		return
+	}
+	defer tok.Exit()
+	fmt.Println("inside", d)
+	// Output: inside domain{tenant-42:rw}
+}
+
+// Many more arenas than hardware keys: one per tenant. Keys move to the arenas in use.
+func ExampleDomain_Enter_manyArenas() {
+	var domains []*domain.Domain
+	for i := 0; i < 40; i++ {
+		a, _ := arena.NewArena(arena.Name(fmt.Sprintf("tenant-%d", i)))
+		defer a.Close()
+		secret, _ := a.Alloc(8)
+		d, _ := domain.New(domain.ReadWrite(a))
+		d.Do(func() error { secret[0] = byte(i); return nil })
+		domains = append(domains, d)
+	}
+	fmt.Println(len(domains), "tenants, each readable only inside its own domain")
+	// Output: 40 tenants, each readable only inside its own domain
 }

@@ -95,9 +95,9 @@ func classify(addr uintptr) *Violation {
 	case addr >= reg.DataEnd():
 		v.Where = Overflow
 	}
-	if reg.Key > 0 && pkru.Supported() == nil {
+	if key := reg.CurrentKey(); key > 0 && pkru.Supported() == nil {
 		v.Rights = pkru.Read()
-		switch v.Rights.Access(pkru.Key(reg.Key)) {
+		switch v.Rights.Access(pkru.Key(key)) {
 		case pkru.ReadOnly:
 			v.InDomain = true
 			if v.Where == Data {

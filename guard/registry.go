@@ -15,6 +15,17 @@ type Region struct {
 	GuardBelow uintptr // bytes of guard pages at the start
 	GuardAbove uintptr // bytes of guard pages at the end
 	Key        int     // the protection key of the data pages, or -1
+	// KeyFunc, when set, reports the key of the data pages now (-1: none), for owners whose key
+	// changes (arena's virtual keys); it replaces Key.
+	KeyFunc func() int
+}
+
+// CurrentKey is the key of the data pages now: KeyFunc's answer when set, Key otherwise.
+func (r Region) CurrentKey() int {
+	if r.KeyFunc != nil {
+		return r.KeyFunc()
+	}
+	return r.Key
 }
 
 // DataStart and DataEnd bound the usable pages.

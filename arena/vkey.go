@@ -1,0 +1,313 @@
+package arena
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// Key virtualisation (PKU mode). A CPU has few protection keys (15 usable on x86, fewer when
+// other code took some), so an arena does not own one for life: it holds a virtual key that is
+// bound to a hardware key while it is in use. When a binding is needed and the kernel has no key
+// left, the least recently used arena whose key is not pinned loses its key: its pages are
+// parked (PROT_NONE, tagged with the default key 0, so no thread can touch them whatever its
+// register says), and the key is re-tagged onto the newcomer's pages.
+//
+// The protocol, and why no thread ever sees an arena change key under it:
+//
+//   - Every user of an arena's key pins it first: domain.Enter (until Exit), and the arena's
+//     own wipes and canary writes. Pinning is in.Add(1) followed by a load of the state word;
+//     unpinning is out.Add(1). A pin that finds the arena bound is a hit and costs nothing more.
+//   - Only two things change an arena's tag, both under pool.mu: binding an unbound arena, and
+//     evicting a bound one. Eviction first marks the victim evicting (CAS on the state word),
+//     then reads out and in: equal means nobody holds a pin, and anybody pinning from then on
+//     sees the mark and takes the slow path, which waits for pool.mu. Go's atomics are
+//     sequentially consistent, so a pinner and an evictor cannot both miss each other (the
+//     Dekker pattern): either the evictor sees the pin and picks another victim, or the pinner
+//     sees the mark.
+//   - So a pinned arena keeps its key, and its pages keep their tag, for as long as the pin
+//     lasts. A thread's register grants a library key only between Enter and Exit of a domain
+//     that pinned the arena holding it (nested domains keep their pins until their own Exit), so
+//     a key taken from an unpinned arena is granted by no thread: the newcomer's pages, tagged
+//     with it afterwards, are readable by no one until a domain that grants the newcomer pins it
+//     and writes its register.
+//   - The victim is parked before the newcomer is tagged: no moment has two arenas readable
+//     under one key.
+//
+// Choosing the victim approximates LRU with the CLOCK algorithm (second chance): a hit sets the
+// arena's reference bit when it is clear; the evictor sweeps the bound keys, clearing set bits
+// and taking the first unpinned arena whose bit is clear. Exact LRU would need a shared store on
+// every Enter.
+
+// State word of a virtual key.
+const (
+	stKeyMask  = 0xff   // the hardware key, when bound
+	stBound    = 1 << 8 // holds a hardware key; its pages are tagged with it
+	stEvicting = 1 << 9 // an evictor is checking the pins (under pool.mu)
+	stClosed   = 1 << 10
+)
+
+// KeyWait is how long PinKey(true), and so domain.Enter, waits for a protection key when every
+// key is pinned by threads inside other domains, before it gives up with ErrKeysPinned. Pins
+// last as long as a domain is entered, so waiting usually succeeds; it cannot when nested
+// domains on one thread need more keys than the hardware has (that would deadlock, so the wait
+// is bounded).
+var KeyWait = time.Second
+
+// ErrKeysPinned is returned when an arena needs a protection key and every key the library holds
+// is pinned (a thread is inside a domain that uses it) and the kernel has none left. It wraps
+// pkru.ErrNoKeys.
+var ErrKeysPinned = fmt.Errorf("every protection key is pinned by a thread inside a domain: %w", pkru.ErrNoKeys)
+
+// vkey is an arena's virtual key. It is its own object, not part of Arena, so that the pool and
+// the cleanup backstop can refer to it without keeping the Arena reachable.
+type vkey struct {
+	state   atomic.Uint32
+	in, out atomic.Int64  // pins taken and given back; in - out pins are held
+	ref     atomic.Uint32 // CLOCK reference bit
+	regs    *regionSet
+	name    string
+
+	// Under pool.mu.
+	misses, evictions, failed int64
+}
+
+// pool is the library's set of hardware keys and the arenas bound to them.
+var pool struct {
+	mu        sync.Mutex
+	bound     [pkru.NumKeys]*vkey // by hardware key; nil: not the library's, or free
+	hand      int                 // CLOCK hand
+	misses    int64
+	evictions int64
+	retags    int64 // regions re-tagged
+	retagTime time.Duration
+}
+
+// KeyStats describes the protection keys of the whole library at one moment.
+type KeyStats struct {
+	Keys      int           // hardware keys held by arenas now
+	Misses    int64         // pins that found their arena without a key and bound one
+	Evictions int64         // keys taken from an unpinned arena for another
+	Retags    int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
+	RetagTime time.Duration // time spent re-tagging
+}
+
+// Keys returns the library's key statistics (PKU mode; zero otherwise). Hits are counted per
+// arena (Stats.KeyHits).
+func Keys() KeyStats {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	st := KeyStats{Misses: pool.misses, Evictions: pool.evictions, Retags: pool.retags, RetagTime: pool.retagTime}
+	for _, v := range pool.bound {
+		if v != nil {
+			st.Keys++
+		}
+	}
+	return st
+}
+
+// newVkey gives a new PKU-mode arena its virtual key, bound to a fresh hardware key when the
+// kernel has one. With none left it starts unbound (it has no pages yet, so binding later costs
+// no re-tag), unless the library holds no key at all: then no binding can ever succeed and the
+// error wraps pkru.ErrNoKeys.
+func newVkey(name string, regs *regionSet) (*vkey, error) {
+	v := &vkey{regs: regs, name: name}
+	if softRegister {
+		v.state.Store(stBound | uint32(softKey)) // benchmark builds: one made-up key, never evicted
+		return v, nil
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	k, err := pkru.Alloc(pkru.NoAccess)
+	if err == nil {
+		registerKey(k, 1)
+		pool.bound[k] = v
+		v.state.Store(stBound | uint32(k))
+		return v, nil
+	}
+	if !errors.Is(err, pkru.ErrNoKeys) {
+		return nil, err
+	}
+	for _, w := range pool.bound {
+		if w != nil {
+			return v, nil // keys exist; one will be evicted for this arena when it needs it
+		}
+	}
+	return nil, err
+}
+
+// key returns the bound key, or false.
+func (v *vkey) key() (pkru.Key, bool) {
+	s := v.state.Load()
+	return pkru.Key(s & stKeyMask), s&stBound != 0
+}
+
+// pin pins v's key, binding one first when v has none, and returns it. With wait it waits up to
+// KeyWait while every key is pinned. On error nothing is pinned.
+func (v *vkey) pin(wait bool) (pkru.Key, error) {
+	v.in.Add(1)
+	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
+		if v.ref.Load() == 0 {
+			v.ref.Store(1)
+		}
+		return pkru.Key(s & stKeyMask), nil
+	}
+	k, err := v.bindSlow(wait)
+	if err != nil {
+		v.out.Add(1)
+	}
+	return k, err
+}
+
+func (v *vkey) unpin() { v.out.Add(1) }
+
+// pinned reports whether anybody holds a pin. Reading out before in makes the answer err on the
+// side of pinned: an unpin after the first load is not seen, a pin after the second is (the
+// caller marked the state first, and such a pinner sees the mark and does not proceed).
+func (v *vkey) pinned() bool {
+	o := v.out.Load()
+	return v.in.Load() != o
+}
+
+// bindSlow is pin's slow path: v is unbound, being evicted or closed. The caller holds a pin.
+func (v *vkey) bindSlow(wait bool) (pkru.Key, error) {
+	deadline := time.Now().Add(KeyWait)
+	pause := 20 * time.Microsecond
+	for {
+		pool.mu.Lock()
+		s := v.state.Load()
+		switch {
+		case s&stClosed != 0:
+			pool.mu.Unlock()
+			return 0, fmt.Errorf("arena %q: %w", v.name, ErrClosed)
+		case s&stBound != 0: // bound meanwhile by another pinner, or the eviction was called off
+			pool.mu.Unlock()
+			return pkru.Key(s & stKeyMask), nil
+		}
+		k, err := takeKey(v)
+		if err == nil {
+			start := time.Now()
+			for _, r := range v.regs.load() {
+				mustRetag(r.mem, protRW, k)
+			}
+			pool.retagTime += time.Since(start)
+			pool.retags += int64(len(v.regs.load()))
+			pool.bound[k] = v
+			v.ref.Store(1)
+			v.misses++
+			pool.misses++
+			v.state.Store(stBound | uint32(k))
+			pool.mu.Unlock()
+			return k, nil
+		}
+		if !errors.Is(err, ErrKeysPinned) || !wait || time.Now().After(deadline) {
+			v.failed++
+			pool.mu.Unlock()
+			return 0, fmt.Errorf("arena %q: %w", v.name, err)
+		}
+		pool.mu.Unlock()
+		time.Sleep(pause)
+		pause = min(2*pause, time.Millisecond)
+	}
+}
+
+// takeKey finds a hardware key for v (pool.mu held): a new one from the kernel, or one evicted
+// from the least recently used unpinned arena (CLOCK). The evicted arena is parked.
+func takeKey(v *vkey) (pkru.Key, error) {
+	k, err := pkru.Alloc(pkru.NoAccess)
+	if err == nil {
+		registerKey(k, 1)
+		return k, nil
+	}
+	if !errors.Is(err, pkru.ErrNoKeys) {
+		return 0, err
+	}
+	held := false
+	for step := 0; step < 2*len(pool.bound); step++ {
+		i := (pool.hand + step) % len(pool.bound)
+		w := pool.bound[i]
+		if w == nil {
+			continue
+		}
+		held = true
+		if w.ref.Load() != 0 { // used since the hand last passed: a second chance
+			w.ref.Store(0)
+			continue
+		}
+		s := w.state.Load()
+		if s&stClosed != 0 || !w.state.CompareAndSwap(s, s|stEvicting) {
+			continue
+		}
+		if w.pinned() {
+			w.state.Store(s)
+			continue
+		}
+		start := time.Now()
+		for _, r := range w.regs.load() {
+			mustRetag(r.mem, protNone, 0)
+		}
+		pool.retagTime += time.Since(start)
+		pool.retags += int64(len(w.regs.load()))
+		pool.bound[i] = nil
+		w.state.Store(0)
+		w.evictions++
+		pool.evictions++
+		pool.hand = (i + 1) % len(pool.bound)
+		return pkru.Key(i), nil
+	}
+	if !held {
+		return 0, err // the library holds no key at all: other code took them
+	}
+	return 0, ErrKeysPinned
+}
+
+// mustRetag tags an arena's pages (binding: read-write with its key; parking: no access with key
+// 0). It fails only on broken invariants, and a half-done re-tag must not go unnoticed.
+func mustRetag(mem []byte, prot int, k pkru.Key) {
+	if err := pkru.Protect(mem, prot, k); err != nil {
+		panic(fmt.Sprintf("arena: cannot re-tag its own pages to key %d: %v", k, err))
+	}
+}
+
+// closeKey is the first step of closing (PKU mode): it marks v closed, so no new pin succeeds,
+// unless somebody holds a pin (ErrBusy; nothing changes).
+func (v *vkey) closeKey() error {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	s := v.state.Load() // changes only under pool.mu
+	v.state.Store(s | stClosed)
+	if v.pinned() {
+		v.state.Store(s)
+		return ErrBusy
+	}
+	return nil
+}
+
+// release gives v's hardware key back to the kernel (pool.mu not held; v closed, its pages gone).
+func (v *vkey) release() error {
+	if softRegister {
+		return nil
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	k, ok := v.key()
+	if !ok || pool.bound[k] != v {
+		return nil
+	}
+	pool.bound[k] = nil
+	v.state.Store(stClosed)
+	registerKey(k, -1)
+	return k.Free()
+}
+
+// stats returns hits, misses and evictions of v's key.
+func (v *vkey) stats() (hits, misses, evictions int64) {
+	pool.mu.Lock()
+	misses, evictions, failed := v.misses, v.evictions, v.failed
+	pool.mu.Unlock()
+	return v.in.Load() - misses - failed, misses, evictions
+}

@@ -1,0 +1,374 @@
+package domain_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// Tests of key virtualisation (arena/vkey.go): more arenas than hardware keys. They need real
+// protection keys (make test-vm).
+
+// tenant is one arena with one secret and the domain that reads it.
+type tenant struct {
+	a      *arena.Arena
+	secret []byte
+	d      *domain.Domain
+}
+
+func seedOf(i int) byte { return byte(i*37 + 11) }
+
+func newTenants(t *testing.T, n int) []tenant {
+	t.Helper()
+	ts := make([]tenant, n)
+	for i := range ts {
+		a := newArena(t, fmt.Sprintf("tenant%d", i))
+		b := alloc(t, a, 32)
+		d := newDomain(t, domain.ReadWrite(a))
+		d.Do(func() error {
+			for j := range b {
+				b[j] = seedOf(i) + byte(j)
+			}
+			return nil
+		})
+		ts[i] = tenant{a, b, d}
+	}
+	return ts
+}
+
+// holds reports whether b is tenant i's secret (the caller is inside its domain).
+func holds(b []byte, i int) bool {
+	for j := range b {
+		if b[j] != seedOf(i)+byte(j) {
+			return false
+		}
+	}
+	return true
+}
+
+// keysAvailable is the number of hardware keys the library could bind now: those it holds and
+// those the kernel still has.
+func keysAvailable(t *testing.T) int {
+	var taken []pkru.Key
+	for {
+		k, err := pkru.Alloc(pkru.NoAccess)
+		if err != nil {
+			break
+		}
+		taken = append(taken, k)
+	}
+	for _, k := range taken {
+		k.Free()
+	}
+	return len(taken) + arena.Keys().Keys
+}
+
+func statsSum(ts []tenant) (pins, misses, evictions int64) {
+	for _, x := range ts {
+		st := x.a.Stats()
+		pins += st.KeyHits + st.KeyMisses
+		misses += st.KeyMisses
+		evictions += st.KeyEvictions
+	}
+	return
+}
+
+// 200 arenas, far more than keys; 8 goroutines enter random domains 100 000 times in all. Every
+// read inside returns that tenant's secret; every probe from outside a domain, and of another
+// tenant from inside one, faults; the statistics add up.
+func TestManyMoreArenasThanKeys(t *testing.T) {
+	pkutest.RequirePKU(t)
+	const arenas, workers, total = 200, 8, 100_000
+	ts := newTenants(t, arenas)
+	if avail := keysAvailable(t); avail >= arenas {
+		t.Fatalf("%d keys available: the test needs more arenas than keys", avail)
+	}
+	pins0, misses0, evictions0 := statsSum(ts)
+	global0 := arena.Keys()
+
+	var wrong, leaked, probes atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for n := 0; n < total/workers; n++ {
+				i := rng.IntN(arenas)
+				other := (i + 1 + rng.IntN(arenas-1)) % arenas
+				tok := ts[i].d.Enter()
+				if !holds(ts[i].secret, i) {
+					wrong.Add(1)
+				}
+				if n%64 == 0 { // a thread inside one domain probes another tenant
+					probes.Add(1)
+					if !pkutest.ReadFault(ts[other].secret) {
+						leaked.Add(1)
+					}
+				}
+				tok.Exit()
+				if n%64 == 32 { // and outside any domain
+					probes.Add(1)
+					runtime.LockOSThread()
+					if !pkutest.ReadFault(ts[i].secret) {
+						leaked.Add(1)
+					}
+					runtime.UnlockOSThread()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if wrong.Load() != 0 {
+		t.Errorf("%d reads inside a domain returned a wrong secret", wrong.Load())
+	}
+	if leaked.Load() != 0 {
+		t.Errorf("%d of %d probes from outside read a secret", leaked.Load(), probes.Load())
+	}
+	pins, misses, evictions := statsSum(ts)
+	pins, misses, evictions = pins-pins0, misses-misses0, evictions-evictions0
+	global := arena.Keys()
+	if pins != total {
+		t.Errorf("hits+misses of the arenas: %d, want %d (one pin per Enter)", pins, total)
+	}
+	if gm := global.Misses - global0.Misses; gm != misses {
+		t.Errorf("library misses %d, the arenas' sum %d", gm, misses)
+	}
+	if ge := global.Evictions - global0.Evictions; ge != evictions {
+		t.Errorf("library evictions %d, the arenas' sum %d", ge, evictions)
+	}
+	if evictions == 0 || evictions > misses {
+		t.Errorf("%d evictions for %d misses: want 0 < evictions <= misses", evictions, misses)
+	}
+	if global.Keys > pkru.NumKeys-1 {
+		t.Errorf("the library holds %d keys", global.Keys)
+	}
+	t.Logf("%d enters: %d hits, %d misses, %d evictions; %d keys; re-tag %d regions in %v (emulated: not a hardware timing); %d probes all faulted",
+		pins, pins-misses, misses, evictions, global.Keys, global.Retags-global0.Retags, global.RetagTime-global0.RetagTime, probes.Load())
+}
+
+// holders puts one goroutine inside each of the domains and returns a function that lets them
+// all out; release(i) lets out only the i-th.
+func holders(t *testing.T, ds []*domain.Domain) (release func(i int), releaseAll func()) {
+	t.Helper()
+	inside := make(chan struct{})
+	outs := make([]chan struct{}, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		outs[i] = make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := d.Enter()
+			inside <- struct{}{}
+			<-outs[i]
+			tok.Exit()
+		}()
+	}
+	for range ds {
+		<-inside
+	}
+	once := make([]sync.Once, len(ds))
+	release = func(i int) { once[i].Do(func() { close(outs[i]) }) }
+	releaseAll = func() {
+		for i := range outs {
+			release(i)
+		}
+		wg.Wait()
+	}
+	t.Cleanup(releaseAll)
+	return release, releaseAll
+}
+
+// With every key pinned (one thread inside a different domain per key), one more domain cannot
+// be entered: TryEnter says so at once, Enter waits up to arena.KeyWait and then panics, Close
+// of a pinned arena is refused; once a holder leaves, the waiting Enter gets the key.
+func TestPinnedExhaustion(t *testing.T) {
+	pkutest.RequirePKU(t)
+	n := keysAvailable(t)
+	ts := newTenants(t, n+1)
+	ds := make([]*domain.Domain, n)
+	for i := range ds {
+		ds[i] = ts[i].d
+	}
+	release, releaseAll := holders(t, ds)
+	last := ts[n]
+
+	if _, err := last.d.TryEnter(); !errors.Is(err, arena.ErrKeysPinned) || !errors.Is(err, pkru.ErrNoKeys) {
+		t.Fatalf("TryEnter with all %d keys pinned: %v; want arena.ErrKeysPinned (and pkru.ErrNoKeys)", n, err)
+	}
+	saved := arena.KeyWait
+	defer func() { arena.KeyWait = saved }()
+	arena.KeyWait = 50 * time.Millisecond
+	start := time.Now()
+	mustPanic(t, "Enter with every key pinned", "pinned", func() { last.d.Enter() })
+	if waited := time.Since(start); waited < arena.KeyWait {
+		t.Errorf("Enter gave up after %v, before KeyWait (%v)", waited, arena.KeyWait)
+	}
+	if err := ts[0].a.Close(); !errors.Is(err, arena.ErrBusy) {
+		t.Errorf("Close of an arena a thread is inside: %v, want ErrBusy", err)
+	}
+
+	arena.KeyWait = 10 * time.Second
+	got := make(chan bool, 1)
+	go func() {
+		tok := last.d.Enter() // waits for a key
+		got <- holds(last.secret, n)
+		tok.Exit()
+	}()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-got:
+		t.Fatal("Enter succeeded while every key was pinned")
+	default:
+	}
+	release(n / 2)
+	select {
+	case ok := <-got:
+		if !ok {
+			t.Error("the waiting Enter read a wrong secret")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Enter still waiting after a key was unpinned")
+	}
+	releaseAll()
+	t.Logf("%d keys, all pinned: TryEnter refused, Enter waited and panicked, then got a released key", n)
+}
+
+// One goroutine stays inside a domain while others churn through many arenas, forcing evictions:
+// the pinned arena never changes key, its reads never fault, and neither it nor a prober outside
+// ever reads the churned arenas.
+func TestEvictionDuringUse(t *testing.T) {
+	pkutest.RequirePKU(t)
+	const churned = 60
+	ts := newTenants(t, churned+1)
+	kept := ts[churned]
+	evictions0 := arena.Keys().Evictions
+
+	stop := make(chan struct{})
+	var faults, wrong, keyChanged, leaked, checks atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tok := kept.d.Enter()
+		defer tok.Exit()
+		k0, _ := kept.a.Key()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			checks.Add(1)
+			if f := pkutest.Catch(func() { pkutest.ReadByte(kept.secret, 0) }); f != nil {
+				faults.Add(1)
+			} else if !holds(kept.secret, churned) {
+				wrong.Add(1)
+			}
+			if k, ok := kept.a.Key(); !ok || k != k0 {
+				keyChanged.Add(1)
+			}
+			if !pkutest.ReadFault(ts[i%churned].secret) {
+				leaked.Add(1)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 600; i++ {
+				x := (i*7 + w*13) % churned
+				ts[x].d.Do(func() error {
+					if !holds(ts[x].secret, x) {
+						wrong.Add(1)
+					}
+					return nil
+				})
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // a prober outside any domain
+		defer wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for i := 0; i < 300; i++ {
+			if !pkutest.ReadFault(kept.secret) || !pkutest.ReadFault(ts[i%churned].secret) {
+				leaked.Add(1)
+			}
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	<-done
+	if ev := arena.Keys().Evictions - evictions0; ev == 0 {
+		t.Fatal("no eviction happened: the test did not test anything")
+	}
+	if faults.Load()+wrong.Load()+keyChanged.Load()+leaked.Load() != 0 {
+		t.Errorf("over %d checks inside the kept domain: %d faults, %d wrong reads, %d key changes; %d reads of arenas not granted",
+			checks.Load(), faults.Load(), wrong.Load(), keyChanged.Load(), leaked.Load())
+	}
+}
+
+// Keys taken by other code before the arenas exist are never used by them, and Enter leaves the
+// register bits of such keys as they were.
+func TestForeignKeysUntouched(t *testing.T) {
+	pkutest.RequirePKU(t)
+	runtime.LockOSThread() // pkey_alloc sets the initial rights on the calling thread only
+	defer runtime.UnlockOSThread()
+	var foreign []pkru.Key
+	for i := 0; i < 5; i++ {
+		k, err := pkru.Alloc(pkru.ReadOnly) // stands for another library's raw pkey_alloc
+		if err != nil {
+			t.Fatalf("pre-allocating key %d: %v", i, err)
+		}
+		foreign = append(foreign, k)
+	}
+	defer func() {
+		for _, k := range foreign {
+			k.Free()
+		}
+	}()
+	ts := newTenants(t, 20)
+	before := pkru.Read()
+	for _, f := range foreign {
+		if before.Access(f) != pkru.ReadOnly {
+			t.Fatalf("foreign key %d: %v on its thread, want ReadOnly", f, before.Access(f))
+		}
+	}
+	for round := 0; round < 3; round++ {
+		for i, x := range ts {
+			tok := x.d.Enter()
+			k, _ := x.a.Key()
+			inside := pkru.Read()
+			ok := holds(x.secret, i)
+			tok.Exit()
+			if !ok {
+				t.Fatalf("tenant %d: wrong secret inside", i)
+			}
+			for _, f := range foreign {
+				if k == f {
+					t.Fatalf("tenant %d bound to key %d, which other code owns", i, k)
+				}
+				if inside.Access(f) != before.Access(f) {
+					t.Fatalf("Enter changed foreign key %d: %v -> %v", f, before.Access(f), inside.Access(f))
+				}
+			}
+		}
+	}
+	if after := pkru.Read(); after != before {
+		t.Errorf("register %v after the rounds, %v before", after, before)
+	}
+}
