@@ -177,3 +177,17 @@ func ExampleKeys() {
 	fmt.Println(st.Evictions <= st.Misses)
 	// Output: true
 }
+
+// A few hot arenas take a dedicated key: entering their domains pins nothing. Per-tenant arenas
+// stay virtual.
+func ExampleDedicatedKey() {
+	signing, err := arena.NewArena(arena.Name("signing-keys"), arena.DedicatedKey())
+	if err != nil {
+		fmt.Println(err) // pkru.ErrNoKeys: every key is dedicated or pinned
+		return
+	}
+	defer signing.Close()
+	_, fixed := signing.FixedKey()
+	fmt.Println(fixed == (signing.Mode() == arena.PKU))
+	// Output: true
+}

@@ -38,10 +38,11 @@ import (
 //   - The victim is parked before the newcomer is tagged: no moment has two arenas readable
 //     under one key.
 //
-// Choosing the victim approximates LRU with the CLOCK algorithm (second chance): a hit sets the
-// arena's reference bit when it is clear; the evictor sweeps the bound keys, clearing set bits
-// and taking the first unpinned arena whose bit is clear. Exact LRU would need a shared store on
-// every Enter.
+// Choosing the victim approximates LRU with the CLOCK algorithm (second chance). The reference
+// bit is implicit: an arena was used since the hand last passed if its pin count (in) moved.
+// The evictor sweeps the bound keys, remembering each count, and takes the first unpinned arena
+// whose count has not moved. Exact LRU, or an explicit bit, would cost every Enter a store to
+// shared memory; this costs the hit path nothing.
 
 // State word of a virtual key.
 const (
@@ -67,13 +68,16 @@ var ErrKeysPinned = fmt.Errorf("every protection key is pinned by a thread insid
 // the cleanup backstop can refer to it without keeping the Arena reachable.
 type vkey struct {
 	state   atomic.Uint32
-	in, out atomic.Int64  // pins taken and given back; in - out pins are held
-	ref     atomic.Uint32 // CLOCK reference bit
+	in, out atomic.Int64 // pins taken and given back; in - out pins are held
 	regs    *regionSet
 	name    string
+	// dedicated: the key is bound for the arena's life and never evicted, so pins are not
+	// counted (DedicatedKey).
+	dedicated bool
 
 	// Under pool.mu.
 	misses, evictions, failed int64
+	seen                      int64 // in, when the CLOCK hand last passed: a change is a use
 }
 
 // pool is the library's set of hardware keys and the arenas bound to them.
@@ -114,14 +118,27 @@ func Keys() KeyStats {
 // kernel has one. With none left it starts unbound (it has no pages yet, so binding later costs
 // no re-tag), unless the library holds no key at all: then no binding can ever succeed and the
 // error wraps pkru.ErrNoKeys.
-func newVkey(name string, regs *regionSet) (*vkey, error) {
-	v := &vkey{regs: regs, name: name}
+func newVkey(name string, regs *regionSet, dedicated bool) (*vkey, error) {
+	v := &vkey{regs: regs, name: name, dedicated: dedicated}
 	if softRegister {
 		v.state.Store(stBound | uint32(softKey)) // benchmark builds: one made-up key, never evicted
 		return v, nil
 	}
+	v.seen = -1 // counts as used
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
+	if dedicated { // from the kernel, or taken from an unpinned virtual arena
+		k, err := takeKey(v)
+		if errors.Is(err, ErrKeysPinned) {
+			err = fmt.Errorf("no protection key for a dedicated key: every key is dedicated or pinned: %w", pkru.ErrNoKeys)
+		}
+		if err != nil {
+			return nil, err
+		}
+		pool.bound[k] = v
+		v.state.Store(stBound | uint32(k))
+		return v, nil
+	}
 	k, err := pkru.Alloc(pkru.NoAccess)
 	if err == nil {
 		registerKey(k, 1)
@@ -133,7 +150,7 @@ func newVkey(name string, regs *regionSet) (*vkey, error) {
 		return nil, err
 	}
 	for _, w := range pool.bound {
-		if w != nil {
+		if w != nil && !w.dedicated {
 			return v, nil // keys exist; one will be evicted for this arena when it needs it
 		}
 	}
@@ -147,14 +164,25 @@ func (v *vkey) key() (pkru.Key, bool) {
 }
 
 // pin pins v's key, binding one first when v has none, and returns it. With wait it waits up to
-// KeyWait while every key is pinned. On error nothing is pinned.
+// KeyWait while every key is pinned. On error nothing is pinned. (Arena.PinKey has a copy of the
+// fast path, to be inlined.) A dedicated key is never evicted, so its pins are not counted.
 func (v *vkey) pin(wait bool) (pkru.Key, error) {
-	v.in.Add(1)
+	if !v.dedicated {
+		v.in.Add(1)
+	}
 	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
-		if v.ref.Load() == 0 {
-			v.ref.Store(1)
-		}
 		return pkru.Key(s & stKeyMask), nil
+	}
+	return v.pinSlow(wait)
+}
+
+func (v *vkey) closedErr() error { return fmt.Errorf("arena %q: %w", v.name, ErrClosed) }
+
+// pinSlow is pin after the fast path failed: v is unbound, being evicted or closed. The caller
+// counted its pin (unless dedicated); on error it is given back.
+func (v *vkey) pinSlow(wait bool) (pkru.Key, error) {
+	if v.dedicated { // always bound: closed
+		return 0, v.closedErr()
 	}
 	k, err := v.bindSlow(wait)
 	if err != nil {
@@ -163,7 +191,11 @@ func (v *vkey) pin(wait bool) (pkru.Key, error) {
 	return k, err
 }
 
-func (v *vkey) unpin() { v.out.Add(1) }
+func (v *vkey) unpin() {
+	if !v.dedicated {
+		v.out.Add(1)
+	}
+}
 
 // pinned reports whether anybody holds a pin. Reading out before in makes the answer err on the
 // side of pinned: an unpin after the first load is not seen, a pin after the second is (the
@@ -183,7 +215,7 @@ func (v *vkey) bindSlow(wait bool) (pkru.Key, error) {
 		switch {
 		case s&stClosed != 0:
 			pool.mu.Unlock()
-			return 0, fmt.Errorf("arena %q: %w", v.name, ErrClosed)
+			return 0, v.closedErr()
 		case s&stBound != 0: // bound meanwhile by another pinner, or the eviction was called off
 			pool.mu.Unlock()
 			return pkru.Key(s & stKeyMask), nil
@@ -197,7 +229,7 @@ func (v *vkey) bindSlow(wait bool) (pkru.Key, error) {
 			pool.retagTime += time.Since(start)
 			pool.retags += int64(len(v.regs.load()))
 			pool.bound[k] = v
-			v.ref.Store(1)
+			v.seen = v.in.Load() - 1 // just used
 			v.misses++
 			pool.misses++
 			v.state.Store(stBound | uint32(k))
@@ -230,12 +262,12 @@ func takeKey(v *vkey) (pkru.Key, error) {
 	for step := 0; step < 2*len(pool.bound); step++ {
 		i := (pool.hand + step) % len(pool.bound)
 		w := pool.bound[i]
-		if w == nil {
+		if w == nil || w.dedicated {
 			continue
 		}
 		held = true
-		if w.ref.Load() != 0 { // used since the hand last passed: a second chance
-			w.ref.Store(0)
+		if in := w.in.Load(); in != w.seen { // used since the hand last passed: a second chance
+			w.seen = in
 			continue
 		}
 		s := w.state.Load()
@@ -280,7 +312,7 @@ func (v *vkey) closeKey() error {
 	defer pool.mu.Unlock()
 	s := v.state.Load() // changes only under pool.mu
 	v.state.Store(s | stClosed)
-	if v.pinned() {
+	if !v.dedicated && v.pinned() {
 		v.state.Store(s)
 		return ErrBusy
 	}

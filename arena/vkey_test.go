@@ -128,3 +128,63 @@ func TestPinHoldsKey(t *testing.T) {
 		t.Errorf("PinKey after Close: %v, want ErrClosed", err)
 	}
 }
+
+// A dedicated key is taken from the kernel, or from an unpinned virtual arena, and then never
+// given away; with every key dedicated, NewArena(DedicatedKey()) fails with pkru.ErrNoKeys and
+// virtual arenas cannot be created either.
+func TestDedicatedKeys(t *testing.T) {
+	pkutest.RequirePKU(t)
+	virtual := newArena(t, arena.Name("virtual"))
+	b := mustAlloc(t, virtual, 32)
+	var dedicated []*arena.Arena
+	var err error
+	for {
+		var a *arena.Arena
+		a, err = arena.NewArena(arena.Name(fmt.Sprintf("dedicated%d", len(dedicated))), arena.DedicatedKey())
+		if err != nil {
+			break
+		}
+		dedicated = append(dedicated, a)
+		mustAlloc(t, a, 16)
+	}
+	defer func() {
+		for _, a := range dedicated {
+			if err := a.Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	if !errors.Is(err, pkru.ErrNoKeys) || len(dedicated) == 0 {
+		t.Fatalf("after %d dedicated keys: %v; want pkru.ErrNoKeys", len(dedicated), err)
+	}
+	if _, ok := virtual.Key(); ok {
+		t.Error("the virtual arena kept a key while dedicated ones took them all")
+	}
+	for i, a := range dedicated {
+		k, ok := a.FixedKey()
+		if !ok {
+			t.Fatalf("dedicated arena %d has no fixed key", i)
+		}
+		if got, err := a.PinKey(false); err != nil || got != k {
+			t.Errorf("PinKey of dedicated arena %d: %d, %v; want %d", i, got, err, k)
+		}
+		a.UnpinKey()
+	}
+	if _, err := virtual.PinKey(false); !errors.Is(err, pkru.ErrNoKeys) {
+		t.Errorf("binding a virtual arena with every key dedicated: %v, want pkru.ErrNoKeys", err)
+	}
+	if err := virtual.Free(b); !errors.Is(err, pkru.ErrNoKeys) {
+		t.Errorf("Free with no key to be had: %v, want pkru.ErrNoKeys", err)
+	}
+	if _, err := arena.NewArena(); !errors.Is(err, pkru.ErrNoKeys) {
+		t.Errorf("NewArena with every key dedicated: %v, want pkru.ErrNoKeys", err)
+	}
+	last := dedicated[len(dedicated)-1]
+	dedicated = dedicated[:len(dedicated)-1]
+	if err := last.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := virtual.Free(b); err != nil {
+		t.Errorf("Free once a key was given back: %v", err)
+	}
+}

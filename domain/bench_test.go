@@ -19,12 +19,19 @@ func BenchmarkLockOSThread(b *testing.B) {
 }
 
 // BenchmarkEnterExit measures Enter+Exit of a one-arena domain in the process's mode: PKU on
-// hardware with keys (never meaningful under emulation), Mprotect elsewhere.
-func BenchmarkEnterExit(b *testing.B) {
+// hardware with keys (never meaningful under emulation), Mprotect elsewhere. The arena's key is
+// virtual and bound: Enter pins it.
+func BenchmarkEnterExit(b *testing.B) { benchEnterExit(b) }
+
+// BenchmarkEnterExitDedicated is BenchmarkEnterExit over an arena with a dedicated key: nothing
+// is pinned (the cost without key virtualisation).
+func BenchmarkEnterExitDedicated(b *testing.B) { benchEnterExit(b, arena.DedicatedKey()) }
+
+func benchEnterExit(b *testing.B, opts ...arena.Option) {
 	if pkutest.InVM() {
 		b.Skip("timings under emulated PKU are meaningless")
 	}
-	a, err := arena.NewArena()
+	a, err := arena.NewArena(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -36,8 +36,9 @@ type Domain struct {
 	name   string
 	grants []Grant // one per arena, the widest access when an arena is granted twice
 	mode   arena.Mode
-	mask   pkru.Rights // register bits of fixed keys (tests' synthetic domains only)
+	mask   pkru.Rights // register bits of fixed keys: dedicated keys, or tests' synthetic ones
 	rights pkru.Rights // their values while inside
+	fixed  bool        // PKU mode, every arena with a dedicated key: Enter pins nothing
 }
 
 // New creates a domain. With no grants it is a domain that denies every arena: useful to run
@@ -71,8 +72,15 @@ func New(grants ...Grant) (*Domain, error) {
 			d.mode = arena.PKU
 		}
 	}
+	d.fixed = d.mode == arena.PKU
 	for _, g := range d.grants {
 		names = append(names, fmt.Sprintf("%s:%v", g.Arena.Name(), g.Access))
+		if k, ok := g.Arena.FixedKey(); ok && d.fixed {
+			d.mask |= pkru.Mask(k)
+			d.rights |= pkru.AllowAll.With(k, g.Access)
+		} else {
+			d.fixed, d.mask, d.rights = false, 0, 0
+		}
 	}
 	d.name = "domain{" + strings.Join(names, ",") + "}"
 	return d, nil
@@ -93,6 +101,21 @@ type Token struct {
 	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares
 }
 
+// keyBits holds, per key, its register bits and their value for each access, so that Enter
+// looks them up rather than computing them (keys change at Enter now, see arena.PinKey).
+var keyBits = func() (t [pkru.NumKeys]struct {
+	mask  pkru.Rights
+	grant [pkru.ReadWrite + 1]pkru.Rights
+}) {
+	for k := range t {
+		t[k].mask = pkru.Mask(pkru.Key(k))
+		for acc := pkru.NoAccess; acc <= pkru.ReadWrite; acc++ {
+			t[k].grant[acc] = pkru.AllowAll.With(pkru.Key(k), acc)
+		}
+	}
+	return t
+}()
+
 // Enter switches the calling goroutine's thread to the domain's rights and locks the goroutine to
 // the thread until Exit. Every Enter needs exactly one Exit of its token, on the same goroutine,
 // in last-in first-out order.
@@ -103,6 +126,16 @@ type Token struct {
 // to be unpinned. Enter panics when that wait fails (see TryEnter to get an error instead) and
 // when one of the domain's arenas was closed (a programming error).
 func (d *Domain) Enter() Token {
+	if d.fixed { // every arena has a dedicated key: nothing to pin, the rights are known
+		runtime.LockOSThread()
+		for i := range d.grants {
+			if d.grants[i].Arena.Closed() {
+				runtime.UnlockOSThread()
+				panic(fmt.Sprintf("%v: Enter: arena %q is closed", d, d.grants[i].Arena.Name()))
+			}
+		}
+		return d.write(d.mask, d.rights)
+	}
 	tok, err := d.enter(true)
 	if err != nil {
 		panic(err.Error())
@@ -134,15 +167,21 @@ func (d *Domain) enter(wait bool) (Token, error) {
 			runtime.UnlockOSThread()
 			return Token{}, fmt.Errorf("%v: Enter: %w", d, err)
 		}
-		mine |= pkru.Mask(k)
-		rights |= pkru.AllowAll.With(k, d.grants[i].Access)
+		mine |= keyBits[k].mask
+		rights |= keyBits[k].grant[d.grants[i].Access]
 	}
+	return d.write(mine, rights), nil
+}
+
+// write switches the register to rights on the bits of keys mine, denies every other key of the
+// library, and leaves other keys' bits alone.
+func (d *Domain) write(mine, rights pkru.Rights) Token {
 	lib, deny := arena.LibraryKeys()
 	mask := lib | mine // every bit this Enter decides
 	saved := readRights()
 	wrote := saved&^mask | deny&^mine | rights
 	writeRights(wrote)
-	return Token{d: d, saved: saved, wrote: wrote, mask: mask}, nil
+	return Token{d: d, saved: saved, wrote: wrote, mask: mask}
 }
 
 // Exit restores the rights the thread had before the matching Enter, unpins the domain's keys and
@@ -161,8 +200,10 @@ func (t Token) Exit() {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this domain's Enter wrote %v (an inner domain was not exited, this token was exited already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
 	}
 	writeRights(t.saved)
-	for i := range t.d.grants {
-		t.d.grants[i].Arena.UnpinKey() // after the register no longer grants the keys
+	if !t.d.fixed {
+		for i := range t.d.grants {
+			t.d.grants[i].Arena.UnpinKey() // after the register no longer grants the keys
+		}
 	}
 	runtime.UnlockOSThread()
 }

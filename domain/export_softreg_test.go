@@ -10,7 +10,7 @@ import (
 // NewSynthetic builds a PKU-mode domain over the given keys without arenas, for measuring the
 // library's overhead against the software register (tag pkeyarena_softreg).
 func NewSynthetic(acc pkru.Access, keys ...pkru.Key) *Domain {
-	d := &Domain{name: "synthetic", mode: arena.PKU}
+	d := &Domain{name: "synthetic", mode: arena.PKU, fixed: true}
 	for _, k := range keys {
 		d.mask |= pkru.Mask(k)
 		d.rights |= pkru.AllowAll.With(k, acc)

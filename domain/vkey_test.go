@@ -372,3 +372,27 @@ func TestForeignKeysUntouched(t *testing.T) {
 		t.Errorf("register %v after the rounds, %v before", after, before)
 	}
 }
+
+// Domains over arenas with dedicated keys pin nothing and compute their rights once; they still
+// deny every other arena, and refuse a closed arena.
+func TestDedicatedKeyDomain(t *testing.T) {
+	pkutest.RequirePKU(t)
+	a := pkutest.NewArena(t, arena.Name("hot"), arena.DedicatedKey())
+	b := alloc(t, a, 32)
+	other := newTenants(t, 3)
+	d := newDomain(t, domain.ReadOnly(a))
+	tok := d.Enter()
+	got := probe(b)
+	leak := !pkutest.ReadFault(other[0].secret)
+	tok.Exit()
+	if got != (access{read: true}) || leak {
+		t.Errorf("inside a read-only domain over a dedicated key: %+v, other arena readable: %v", got, leak)
+	}
+	if probe(b) != (access{}) {
+		t.Error("dedicated arena accessible after Exit")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustPanic(t, "Enter with a closed dedicated arena", "closed", func() { d.Enter() })
+}
