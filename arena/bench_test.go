@@ -1,6 +1,10 @@
 package arena_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+)
 
 var heapSink []byte
 
@@ -12,8 +16,8 @@ func BenchmarkHeapMake32(b *testing.B) {
 	}
 }
 
-func benchAllocFree(b *testing.B, n int) {
-	a := newArena(b)
+func benchAllocFree(b *testing.B, n int, opts ...arena.Option) {
+	a := newArena(b, opts...)
 	b.ReportAllocs()
 	for b.Loop() {
 		s, err := a.Alloc(n)
@@ -30,6 +34,9 @@ func benchAllocFree(b *testing.B, n int) {
 func BenchmarkAllocFree32(b *testing.B)   { benchAllocFree(b, 32) }
 func BenchmarkAllocFree256(b *testing.B)  { benchAllocFree(b, 256) }
 func BenchmarkAllocFree4096(b *testing.B) { benchAllocFree(b, 4096) }
+
+// BenchmarkAllocFree32Dedicated: Free pins nothing when the arena's key is dedicated.
+func BenchmarkAllocFree32Dedicated(b *testing.B) { benchAllocFree(b, 32, arena.DedicatedKey()) }
 
 // BenchmarkAllocFree32Parallel runs Alloc+Free from GOMAXPROCS goroutines; compare -cpu 1,2 for
 // the scaling figure (ns/op is wall time per operation across all goroutines).
