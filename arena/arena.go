@@ -303,7 +303,7 @@ func (a *Arena) Key() (pkru.Key, bool) {
 // returning ErrKeysPinned. On a closed arena it returns ErrClosed; in Mprotect mode an error
 // wrapping pkru.ErrNotSupported. On error nothing is pinned.
 func (a *Arena) PinKey(wait bool) (pkru.Key, error) {
-	if v := a.vk; v != nil { // vkey.pin's fast path, here so that it inlines into domain.Enter
+	if v := a.vk; v != nil { // vkey.pin's fast path again: one call less per grant (1 ns of 19)
 		if !v.dedicated {
 			v.in.Add(1)
 		}

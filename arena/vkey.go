@@ -164,8 +164,8 @@ func (v *vkey) key() (pkru.Key, bool) {
 }
 
 // pin pins v's key, binding one first when v has none, and returns it. With wait it waits up to
-// KeyWait while every key is pinned. On error nothing is pinned. (Arena.PinKey has a copy of the
-// fast path, to be inlined.) A dedicated key is never evicted, so its pins are not counted.
+// KeyWait while every key is pinned. On error nothing is pinned. (Arena.PinKey repeats the fast
+// path: neither inlines, and the copy saves a call on domain.Enter's path.) A dedicated key is never evicted, so its pins are not counted.
 func (v *vkey) pin(wait bool) (pkru.Key, error) {
 	if !v.dedicated {
 		v.in.Add(1)
