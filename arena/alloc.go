@@ -38,8 +38,9 @@ type slab struct {
 	stride int // distance between slots
 	first  int // offset in r.mem of slot 0
 	count  int
-	live   []atomic.Uint64 // bit i: slot i is allocated
-	lens   []atomic.Int64  // length asked for, per slot
+	owner  *shard   // the shard whose lock guards live and lens, and whose lists hold the slots
+	live   []uint64 // bit i: slot i is allocated (under owner.mu)
+	lens   []int64  // length asked for, per slot (under owner.mu)
 }
 
 type slotRef struct {
@@ -71,11 +72,13 @@ func (q *fifo) pop() slotRef {
 }
 
 // shard is one of the arena's free-slot caches; goroutines pick one by a hint of their stack
-// address and try-lock, so that goroutines on different cores rarely share one.
+// address and try-lock, so that goroutines on different cores rarely share one. Each slab belongs
+// to one shard: its lock guards the slab's metadata, so Alloc and Free take one lock each and no
+// other atomic operation.
 type shard struct {
 	mu           sync.Mutex
 	ready        [numClasses]fifo // wiped slots with intact canaries, ready to hand out
-	pending      []slotRef        // Mprotect mode: freed slots not yet wiped
+	pending      []slotRef        // freed slots not yet wiped (still protected, never handed out)
 	pendingBytes int
 	allocs       int64
 	frees        int64
@@ -84,17 +87,20 @@ type shard struct {
 	_            [64]byte // keep shards on separate cache lines
 }
 
+// shardCount is 4 shards per processor (a power of two, at most 64): goroutines are spread by a
+// hash of their stack address, and two running goroutines on one shard contend on every Free
+// (a Free locks the shard that owns the slot), so collisions must be rare.
 func shardCount() int {
 	n := 1
-	for n < 2*runtime.GOMAXPROCS(0) && n < 64 {
+	for n < 4*runtime.GOMAXPROCS(0) && n < 64 {
 		n *= 2
 	}
-	return max(n, 2)
+	return max(n, 4)
 }
 
 func (a *Arena) lockShard() *shard {
 	n := len(a.shards)
-	h := int((stackHint() >> 13) * 0x9E3779B1 >> 7)
+	h := shardHint()
 	for i := 0; i < n; i++ {
 		if s := &a.shards[(h+i)&(n-1)]; s.mu.TryLock() {
 			return s
@@ -105,8 +111,14 @@ func (a *Arena) lockShard() *shard {
 	return s
 }
 
+// shardHint spreads goroutines over shards by their stack address.
+func shardHint() int { return int(uint64(stackHint()>>13) * 0x9E3779B97F4A7C15 >> 58) }
+
 // Alloc returns n bytes of zeroed arena memory. Outside a domain that grants the arena the bytes
 // cannot be read or written. n must be 1 or more.
+//
+// Alloc never touches the protected bytes (the canaries of free slots are already in place), so
+// it needs no key and no system call unless the arena must grow.
 func (a *Arena) Alloc(n int) ([]byte, error) {
 	if n <= 0 || n > maxAlloc {
 		return nil, fmt.Errorf("arena %q: Alloc(%d): %w", a.cfg.name, n, ErrInvalidSize)
@@ -119,80 +131,84 @@ func (a *Arena) Alloc(n int) ([]byte, error) {
 	}
 	c := sizeClass(n)
 	s := a.lockShard()
+	wiped := false
 	for {
 		if a.closed.Load() {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 		}
-		if s.ready[c].len() > 0 || a.steal(s, c) {
-			ref := s.ready[c].pop()
-			b := a.handOut(ref, n)
+		if s.ready[c].len() > 0 {
+			b := a.handOut(s.ready[c].pop(), n)
 			s.allocs++
 			s.objects++
 			s.inUse += int64(n)
 			s.mu.Unlock()
 			return b, nil
 		}
+		wipe := a.mode == PKU && !wiped && len(s.pending) > 0
 		s.mu.Unlock()
-		refs, err := a.refill(c)
-		if err != nil {
+		if wipe { // in PKU mode a wipe costs no system call: reuse before growing
+			wiped = true
+			if err := a.wipeShard(s); err != nil {
+				return nil, err
+			}
+		} else if err := a.refill(c, s); err != nil {
+			if o := a.borrow(c); o != nil { // out of memory to grow: another shard's slots
+				s = o
+				continue
+			}
 			return nil, err
 		}
-		s = a.lockShard()
-		for _, r := range refs {
-			s.ready[c].push(r)
-		}
+		s.mu.Lock()
 	}
 }
 
-// steal moves up to half of another shard's ready slots of class c into s (locked).
-func (a *Arena) steal(s *shard, c int) bool {
+// borrow returns a shard, locked, that has ready slots of class c, or nil. Slots stay with the
+// shard that owns their slab, and a shard cuts its own slabs rather than take another's (which
+// would make two goroutines share a lock on every Free); only when the arena cannot grow does an
+// allocation take a slot from another shard.
+func (a *Arena) borrow(c int) *shard {
 	for i := range a.shards {
 		o := &a.shards[i]
-		if o == s || !o.mu.TryLock() {
-			continue
-		}
-		n := (o.ready[c].len() + 1) / 2
-		for j := 0; j < n; j++ {
-			s.ready[c].push(o.ready[c].pop())
+		o.mu.Lock()
+		if o.ready[c].len() > 0 {
+			return o
 		}
 		o.mu.Unlock()
-		if n > 0 {
-			return true
-		}
 	}
-	return false
+	return nil
 }
 
-// refill finds more ready slots of class c: in Mprotect mode by wiping pending frees first,
-// otherwise by cutting a new slab. It returns slots not yet in any shard.
+// refill makes more slots of class c ready: in Mprotect mode by wiping pending frees first,
+// otherwise by cutting a new slab owned by shard s.
 //
 // In Mprotect mode wiping costs an mprotect pair per batch, so pending frees are flushed only
 // once they make a batch worth it (half the pending bound: flushing at the full bound lets a
 // class cut a second slab first, and a flush then opens two regions, which measured slower), or
 // when no more memory can be had; until then new slabs are cut.
-func (a *Arena) refill(c int) ([]slotRef, error) {
+func (a *Arena) refill(c int, s *shard) error {
 	pending := 0
 	if a.mode == Mprotect {
 		pending = a.pendingTotal()
 		if pending > 0 && pending >= a.cfg.pendingMax/2 {
 			a.flush()
-			return nil, nil // the wiped slots are back in the shards' ready lists
+			return nil // the wiped slots are back in their shards' ready lists
 		}
 	}
-	s, err := a.carve(c, 0)
+	sl, err := a.carve(c, 0, s)
 	if err != nil && pending > 0 && (errors.Is(err, ErrLimit) || errors.Is(err, ErrMemlock)) {
 		a.flush() // out of memory to grow: reuse what is pending
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	refs := make([]slotRef, s.count)
-	for i := range refs {
-		refs[i] = slotRef{s, i}
+	s.mu.Lock()
+	for i := 0; i < sl.count; i++ {
+		s.ready[c].push(slotRef{sl, i})
 	}
-	return refs, nil
+	s.mu.Unlock()
+	return nil
 }
 
 func (a *Arena) pendingTotal() int {
@@ -206,25 +222,27 @@ func (a *Arena) pendingTotal() int {
 	return total
 }
 
-// handOut marks slot ref as allocated with length n and returns its bytes.
+// handOut marks slot ref as allocated with length n and returns its bytes (owner's lock held).
 func (a *Arena) handOut(ref slotRef, n int) []byte {
 	s := ref.s
 	bit := uint64(1) << (ref.i % 64)
-	if s.live[ref.i/64].Or(bit)&bit != 0 {
+	if s.live[ref.i/64]&bit != 0 {
 		panic(fmt.Sprintf("arena %q: internal error: slot %d of a %d-byte slab handed out twice", a.cfg.name, ref.i, s.size))
 	}
-	s.lens[ref.i].Store(int64(n))
+	s.live[ref.i/64] |= bit
+	s.lens[ref.i] = int64(n)
 	off := s.first + ref.i*s.stride
 	return s.r.mem[off : off+n : off+n]
 }
 
 func (a *Arena) allocLarge(n int) ([]byte, error) {
-	s, err := a.carve(-1, n)
+	sh := &a.shards[shardHint()&(len(a.shards)-1)]
+	s, err := a.carve(-1, n, sh)
 	if err != nil {
 		return nil, err
 	}
+	sh.mu.Lock()
 	b := a.handOut(slotRef{s, 0}, n)
-	sh := a.lockShard()
 	sh.allocs++
 	sh.objects++
 	sh.inUse += int64(n)
@@ -235,8 +253,9 @@ func (a *Arena) allocLarge(n int) ([]byte, error) {
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
 // carve cuts a new slab for class c (or, with c == -1, a run for one n-byte object) out of free
-// pages, mapping a new region when none has room, and writes its canaries.
-func (a *Arena) carve(c, n int) (*slab, error) {
+// pages, mapping a new region when none has room, and writes its canaries. The slab belongs to
+// shard owner.
+func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 	var key pkru.Key
 	if a.mode == PKU { // pinned first: the canaries are written, and a new region tagged, with it
 		k, err := a.vk.pin(true)
@@ -258,7 +277,7 @@ func (a *Arena) carve(c, n int) (*slab, error) {
 	if a.cfg.canaries {
 		canary = canarySize
 	}
-	s := &slab{class: c}
+	s := &slab{class: c, owner: owner}
 	if c >= 0 {
 		s.size = classSizes[c]
 		s.pages = slabPages(c, pageSize)
@@ -282,8 +301,11 @@ func (a *Arena) carve(c, n int) (*slab, error) {
 	}
 	s.r, s.off = r, p*pageSize
 	s.first = s.off + canary
-	s.live = make([]atomic.Uint64, (s.count+63)/64)
-	s.lens = make([]atomic.Int64, s.count)
+	// 64 bytes of padding each side: slabs of different shards are written by different cores,
+	// and two small arrays side by side in the heap would share a cache line (measured: half the
+	// two-goroutine runs took twice as long per operation).
+	s.live = make([]uint64, (s.count+63)/64+16)[8 : 8+(s.count+63)/64]
+	s.lens = make([]int64, s.count+16)[8 : 8+s.count]
 
 	if a.cfg.canaries {
 		restore := a.openRegion(r, fresh, key)
@@ -515,14 +537,15 @@ func (a *Arena) lookup(addr uintptr) (*slab, int, bool) {
 	return s, rel / s.stride, true
 }
 
-// Free wipes b and returns it to the arena. b must be exactly a slice returned by Alloc (same
-// start and length); anything else, and a second Free, returns ErrNotAllocated and changes
-// nothing. A canary found overwritten returns ErrCorrupted (the memory is freed all the same).
+// Free returns b to the arena. b must be exactly a slice returned by Alloc (same start and
+// length); anything else, and a second Free, returns ErrNotAllocated and changes nothing.
 //
-// In PKU mode the bytes are wiped before Free returns. In Mprotect mode they stay protected and
-// are wiped in a batch before the slot is reused, when the arena is next opened or released, at
-// Close, or once a shard holds DefaultPendingBytes of them, whichever comes first; a canary
-// found overwritten then is reported by the next Check or Close.
+// The bytes stay protected and are wiped, and their canaries checked, in a batch: always before
+// the slot is reused, the next time a domain that grants the arena is entered (Open, PinKey), at
+// Check and Close, and once a shard holds PendingBytes (PKU mode) or DefaultPendingBytes
+// (Mprotect mode) of them, whichever comes first. A canary found overwritten then is reported by
+// the next Check or Close (ErrCorrupted). Batching is what keeps Free free of key switches and
+// system calls.
 func (a *Arena) Free(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("arena %q: Free of an empty slice: %w", a.cfg.name, ErrNotAllocated)
@@ -532,54 +555,122 @@ func (a *Arena) Free(b []byte) error {
 	}
 	addr := addrOf(b)
 	s, i, ok := a.lookup(addr)
-	if !ok || s.lens[i].Load() != int64(len(b)) || cap(b) != len(b) {
+	if !ok {
 		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), ErrNotAllocated)
 	}
-	var key pkru.Key
-	if a.mode == PKU { // pinned before anything changes: the wipe needs the key
-		k, err := a.vk.pin(true)
-		if err != nil {
-			return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), err)
-		}
-		defer a.vk.unpin()
-		key = k
-	}
-	sh := a.lockShard()
+	sh := s.owner
+	sh.mu.Lock()
 	if a.closed.Load() {
 		sh.mu.Unlock()
 		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 	}
+	if s.lens[i] != int64(len(b)) || cap(b) != len(b) {
+		sh.mu.Unlock()
+		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), ErrNotAllocated)
+	}
 	bit := uint64(1) << (i % 64)
-	if s.live[i/64].And(^bit)&bit == 0 {
+	if s.live[i/64]&bit == 0 {
 		sh.mu.Unlock()
 		return fmt.Errorf("arena %q: Free(%#x, %d bytes) of memory already freed: %w", a.cfg.name, addr, len(b), ErrNotAllocated)
 	}
+	s.live[i/64] &^= bit
 	sh.frees++
 	sh.objects--
 	sh.inUse -= int64(len(b))
-	ref := slotRef{s, i}
-	var err error
-	flush := false
-	if a.mode == PKU {
-		saved := a.grantThread(key)
-		err = a.wipeSlot(ref)
-		revokeThread(saved)
-		if s.class >= 0 {
-			sh.ready[s.class].push(ref)
-		}
-	} else {
-		sh.pending = append(sh.pending, ref)
-		sh.pendingBytes += s.size
-		flush = sh.pendingBytes > a.cfg.pendingMax
-	}
+	sh.pending = append(sh.pending, slotRef{s, i})
+	sh.pendingBytes += s.size
+	full := sh.pendingBytes > a.pendingMax()
 	sh.mu.Unlock()
-	if s.class < 0 && a.mode == PKU {
+	if !a.dirty.Load() {
+		a.dirty.Store(true)
+	}
+	if full {
+		if a.mode == PKU {
+			_ = a.wipeShard(sh) // fails only without a key: the slots wait for the next wipe
+		} else {
+			a.flush()
+		}
+	}
+	return nil
+}
+
+// pendingMax is the bound on pending bytes per shard.
+func (a *Arena) pendingMax() int {
+	if a.mode == PKU {
+		return min(a.cfg.pendingMax, PendingBytes)
+	}
+	return a.cfg.pendingMax
+}
+
+// wipeShard wipes shard sh's pending frees in PKU mode: one pin and two register writes for the
+// batch. It fails only when no key can be had (ErrKeysPinned) or the arena is closed.
+func (a *Arena) wipeShard(sh *shard) error {
+	k, err := a.vk.pin(true)
+	if err != nil {
+		return err
+	}
+	saved := a.grantThread(k)
+	sh.mu.Lock()
+	large, errs := a.wipePending(sh)
+	sh.mu.Unlock()
+	revokeThread(saved)
+	a.vk.unpin()
+	a.settle(large, errs)
+	return nil
+}
+
+// wipePending wipes sh's pending slots (sh locked, the memory open) and makes the small ones
+// ready; it returns the large objects, whose pages the caller gives back, and the corruption found.
+func (a *Arena) wipePending(sh *shard) (large []*slab, errs []error) {
+	for _, ref := range sh.pending {
+		if err := a.wipeSlot(ref); err != nil {
+			errs = append(errs, err)
+		}
+		if ref.s.class >= 0 {
+			sh.ready[ref.s.class].push(ref)
+		} else {
+			large = append(large, ref.s)
+		}
+	}
+	clear(sh.pending)
+	sh.pending, sh.pendingBytes = sh.pending[:0], 0
+	return large, errs
+}
+
+// settle finishes a batch of wipes: large objects' pages go back to their regions, corruption is
+// kept for the next Check or Close (it belongs to objects freed earlier, not to the caller).
+func (a *Arena) settle(large []*slab, errs []error) {
+	for _, s := range large {
 		a.releasePages(s)
 	}
-	if flush {
-		a.flush()
+	if errs != nil {
+		a.defMu.Lock()
+		a.deferred = append(a.deferred, errs...)
+		a.defMu.Unlock()
 	}
-	return err
+	a.st.flushes.Add(1)
+}
+
+// wipeAll wipes every shard's pending frees in PKU mode if any Free happened since the last
+// time. (Mprotect mode's equivalent is flush.)
+func (a *Arena) wipeAll() error {
+	if !a.dirty.Load() {
+		return nil
+	}
+	a.dirty.Store(false) // before the scan: a Free racing with it marks the arena again
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.mu.Lock()
+		n := len(sh.pending)
+		sh.mu.Unlock()
+		if n > 0 {
+			if err := a.wipeShard(sh); err != nil {
+				a.dirty.Store(true)
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // wipeSlot checks the canaries around a freed slot, zeroes it and rewrites the canaries. The
@@ -605,7 +696,7 @@ func (a *Arena) wipeSlot(ref slotRef) error {
 		return err
 	}
 	clear(r.mem[off : off+s.size])
-	if a.cfg.canaries {
+	if err != nil { // restore the canaries for the slot's next user
 		a.writeCanary(r, off-canarySize)
 		a.writeCanary(r, off+s.size)
 	}
@@ -634,6 +725,9 @@ func (a *Arena) flush() {
 
 // flushLocked is flush with protMu held. It opens only the regions that hold pending slots.
 func (a *Arena) flushLocked() {
+	if a.dirty.Load() {
+		a.dirty.Store(false) // before the scan: a Free racing with it marks the arena again
+	}
 	var locked []*shard
 	var regs []*region
 	for i := range a.shards {
@@ -659,19 +753,10 @@ func (a *Arena) flushLocked() {
 		}
 	}
 	var large []*slab
+	var errs []error
 	for _, sh := range locked {
-		for _, ref := range sh.pending {
-			if err := a.wipeSlot(ref); err != nil {
-				a.deferred = append(a.deferred, err)
-			}
-			if ref.s.class >= 0 {
-				sh.ready[ref.s.class].push(ref)
-			} else {
-				large = append(large, ref.s)
-			}
-		}
-		clear(sh.pending)
-		sh.pending, sh.pendingBytes = sh.pending[:0], 0
+		l, e := a.wipePending(sh)
+		large, errs = append(large, l...), append(errs, e...)
 		sh.mu.Unlock()
 	}
 	if a.curProt != protRW {
@@ -679,10 +764,7 @@ func (a *Arena) flushLocked() {
 			mustProtect(r.mem, a.curProt)
 		}
 	}
-	a.st.flushes.Add(1)
-	for _, s := range large {
-		a.releasePages(s)
-	}
+	a.settle(large, errs)
 }
 
 // protectAll sets the protection of every region (Mprotect mode; protMu held).

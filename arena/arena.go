@@ -157,6 +157,11 @@ func DedicatedKey() Option {
 // past it, Free wipes them at once (one mprotect pair).
 const DefaultPendingBytes = 64 << 10
 
+// PendingBytes is the bound on freed-but-not-yet-wiped bytes per shard in PKU mode: past it, Free
+// wipes them at once (a pin and two register writes). It is small because a wipe is cheap there;
+// batching is still what keeps Free from switching keys on every call.
+const PendingBytes = 4 << 10
+
 // Arena is an allocator of memory outside the Go heap, on pages only domains that grant the arena
 // can read. All methods are safe for concurrent use.
 type Arena struct {
@@ -169,10 +174,13 @@ type Arena struct {
 
 	// protMu serialises changes of the pages' protection in Mprotect mode (Open, Release,
 	// flushes, carving). Lock order: protMu, then a shard, then mu.
-	protMu   sync.Mutex
-	opens    [3]int  // Mprotect mode: open count per pkru.Access (ReadOnly, ReadWrite used)
-	curProt  int     // Mprotect mode: the protection the pages have now
-	deferred []error // Mprotect mode: corruption found by batched wipes, for Check and Close
+	protMu  sync.Mutex
+	opens   [3]int // Mprotect mode: open count per pkru.Access (ReadOnly, ReadWrite used)
+	curProt int    // Mprotect mode: the protection the pages have now
+
+	defMu    sync.Mutex
+	deferred []error     // corruption found by batched wipes, for Check and Close (under defMu)
+	dirty    atomic.Bool // a Free left slots pending since the last wipe of all shards
 
 	mu      sync.Mutex // page allocator, region list, closing
 	regs    *regionSet
@@ -200,10 +208,10 @@ type Stats struct {
 	Locked   int64 // bytes mlocked
 	InUse    int64 // bytes asked for by live allocations
 	Objects  int64 // live allocations
-	Pending  int64 // bytes freed but not yet wiped (Mprotect mode only)
+	Pending  int64 // bytes freed but not yet wiped
 	Allocs   int64 // Alloc calls that succeeded
 	Frees    int64 // Free calls that succeeded
-	Flushes  int64 // batched wipes of pending frees (Mprotect mode)
+	Flushes  int64 // batched wipes of pending frees
 
 	// PKU mode: key virtualisation (vkey.go). A hit is a pin (domain Enter, or the arena's own
 	// wipes) that found a key bound; a miss bound one (re-tagging the arena's regions); an
@@ -302,17 +310,33 @@ func (a *Arena) Key() (pkru.Key, bool) {
 // When every key is pinned, PinKey(true) waits up to KeyWait, PinKey(false) not at all, before
 // returning ErrKeysPinned. On a closed arena it returns ErrClosed; in Mprotect mode an error
 // wrapping pkru.ErrNotSupported. On error nothing is pinned.
+//
+// Frees still pending are wiped first, so code inside a domain never reads a freed object's
+// bytes.
 func (a *Arena) PinKey(wait bool) (pkru.Key, error) {
 	if v := a.vk; v != nil { // vkey.pin's fast path again: one call less per grant (1 ns of 19)
 		if !v.dedicated {
 			v.in.Add(1)
 		}
-		if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
+		if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound && !a.dirty.Load() {
 			return pkru.Key(s & stKeyMask), nil
 		}
-		return v.pinSlow(wait)
+		return a.pinSlow(wait)
 	}
 	return 0, a.noKeys()
+}
+
+// pinSlow is PinKey when the key is not bound, or frees wait to be wiped.
+func (a *Arena) pinSlow(wait bool) (pkru.Key, error) {
+	k, err := a.vk.pinSlowOrHit(wait)
+	if err != nil {
+		return 0, err
+	}
+	if err := a.wipeAll(); err != nil { // cannot fail with the key pinned but closed meanwhile
+		a.vk.unpin()
+		return 0, err
+	}
+	return k, nil
 }
 
 func (a *Arena) noKeys() error {

@@ -41,7 +41,7 @@ func ExampleArena_Free() {
 	keys, _ := arena.NewArena()
 	defer keys.Close()
 	secret, _ := keys.Alloc(32)
-	fmt.Println(keys.Free(secret))                                   // wiped before the slot is reused
+	fmt.Println(keys.Free(secret))                                   // wiped in a batch, before reuse
 	fmt.Println(errors.Is(keys.Free(secret), arena.ErrNotAllocated)) // a double free is refused
 	// Output:
 	// <nil>
@@ -88,6 +88,23 @@ func ExampleFreeSlice() {
 	s, _ := arena.MakeSlice[byte](keys, 0, 64)
 	fmt.Println(arena.FreeSlice(keys, s))
 	// Output: <nil>
+}
+
+// Settled turns false when a Free leaves bytes to wipe; the next opening (a domain's Enter) wipes
+// them first.
+func ExampleArena_Settled() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	secret, _ := keys.Alloc(32)
+	fmt.Println(keys.Settled())
+	keys.Free(secret)
+	fmt.Println(keys.Settled(), keys.Stats().Pending) // the 32 bytes wait, still protected
+	keys.Check()                                      // wipes them (so would Open, or a domain's Enter)
+	fmt.Println(keys.Settled(), keys.Stats().Pending)
+	// Output:
+	// true
+	// false 32
+	// true 0
 }
 
 func ExampleArena_Check() {
@@ -174,8 +191,8 @@ func ExampleArena_PinKey() {
 // Keys tells how often arenas had to take keys from each other.
 func ExampleKeys() {
 	st := arena.Keys()
-	fmt.Println(st.Evictions <= st.Misses)
-	// Output: true
+	fmt.Println(st.Keys <= pkru.NumKeys, st.Retags >= 0)
+	// Output: true true
 }
 
 // A few hot arenas take a dedicated key: entering their domains pins nothing. Per-tenant arenas

@@ -86,3 +86,10 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

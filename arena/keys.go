@@ -41,3 +41,8 @@ func LibraryKeys() (mask, deny pkru.Rights) {
 // Closed reports whether Close has run. Package domain checks it on Enter, so that a domain never
 // opens a key that its closed arena gave back (and that another arena may hold now).
 func (a *Arena) Closed() bool { return a.closed.Load() }
+
+// Settled reports that the arena is not closed and no Free waits to be wiped. Package domain
+// checks it on Enter for arenas with a dedicated key (it inlines) and calls Open when it is false,
+// so that code inside a domain never reads a freed object's bytes.
+func (a *Arena) Settled() bool { return !a.dirty.Load() && !a.closed.Load() }

@@ -12,8 +12,8 @@ import (
 // In Mprotect mode it makes the arena's pages readable (ReadOnly) or readable and writable
 // (ReadWrite) by every thread of the process until the matching Release; opens are counted, and
 // the pages get the union of the access of all current opens. Pending frees are wiped first.
-// In PKU mode it only checks the arena is usable: access is per thread, given by writing the
-// thread's rights register with the arena's key (see Key).
+// In PKU mode it only checks the arena is usable and wipes pending frees: access is per thread,
+// given by writing the thread's rights register with the arena's key (see PinKey).
 func (a *Arena) Open(acc pkru.Access) error {
 	if acc != pkru.ReadOnly && acc != pkru.ReadWrite {
 		return fmt.Errorf("arena %q: Open(%v): %w", a.cfg.name, acc, ErrInvalidOption)
@@ -21,6 +21,9 @@ func (a *Arena) Open(acc pkru.Access) error {
 	if a.mode == PKU {
 		if a.closed.Load() {
 			return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
+		}
+		if a.dirty.Load() {
+			return a.wipeAll()
 		}
 		return nil
 	}
@@ -70,22 +73,29 @@ func (a *Arena) applyOpens() {
 	}
 }
 
-// Check verifies the canaries of every live object and reports corruption found earlier by
-// batched wipes (Mprotect mode). It returns nil or an error wrapping ErrCorrupted per object.
+// Check wipes pending frees, verifies the canaries of every live object, and reports corruption
+// found by earlier batched wipes. It returns nil or an error wrapping ErrCorrupted per object.
 func (a *Arena) Check() error {
 	if a.mode == Mprotect {
 		a.protMu.Lock()
 		defer a.protMu.Unlock()
+		a.flushLocked()
+	} else if err := a.wipeAll(); err != nil {
+		return err
+	}
+	for i := range a.shards { // the slabs' metadata
+		a.shards[i].mu.Lock()
+		defer a.shards[i].mu.Unlock()
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed.Load() {
 		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 	}
-	var errs []error
-	if a.mode == Mprotect {
-		errs, a.deferred = a.deferred, nil
-	}
+	a.defMu.Lock()
+	errs := a.deferred
+	a.deferred = nil
+	a.defMu.Unlock()
 	if !a.cfg.canaries {
 		return errors.Join(errs...)
 	}
@@ -102,12 +112,12 @@ func (a *Arena) Check() error {
 			}
 			last = s
 			for i := 0; i < s.count; i++ {
-				if s.live[i/64].Load()&(1<<(i%64)) == 0 {
+				if s.live[i/64]&(1<<(i%64)) == 0 {
 					continue
 				}
 				off := s.first + i*s.stride
 				if !a.canaryOK(r, off-canarySize) || !a.canaryOK(r, off+s.size) {
-					errs = append(errs, fmt.Errorf("arena %q: live object at %#x (%d bytes): canary overwritten: %w", a.cfg.name, r.base+uintptr(off), s.lens[i].Load(), ErrCorrupted))
+					errs = append(errs, fmt.Errorf("arena %q: live object at %#x (%d bytes): canary overwritten: %w", a.cfg.name, r.base+uintptr(off), s.lens[i], ErrCorrupted))
 				}
 			}
 		}
@@ -183,6 +193,15 @@ func (a *Arena) Close() error {
 	a.cleanup.Stop()
 
 	undo := a.openClosing()
+	var errs []error
+	for i := range a.shards { // frees not yet wiped: their canaries are still to be checked
+		sh := &a.shards[i]
+		for _, ref := range sh.pending {
+			if err := a.wipeSlot(ref); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	for _, r := range a.regs.load() {
 		clear(r.mem)
 		if beforeUnmap != nil {
@@ -190,8 +209,10 @@ func (a *Arena) Close() error {
 		}
 	}
 	undo()
-	errs := a.deferred
+	a.defMu.Lock()
+	errs = append(a.deferred, errs...)
 	a.deferred = nil
+	a.defMu.Unlock()
 	for _, r := range a.regs.load() {
 		r.unregister()
 		if err := unmapRegion(r.mapping); err != nil {

@@ -131,10 +131,3 @@ func TestOpenConcurrent(t *testing.T) {
 		t.Error("pages left open after every goroutine released")
 	}
 }
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}

@@ -95,7 +95,7 @@ var pool struct {
 type KeyStats struct {
 	Keys      int           // hardware keys held by arenas now
 	Misses    int64         // pins that found their arena without a key and bound one
-	Evictions int64         // keys taken from an unpinned arena for another
+	Evictions int64         // keys taken from an unpinned arena: on a miss, or for a new DedicatedKey arena
 	Retags    int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
 	RetagTime time.Duration // time spent re-tagging
 }
@@ -170,6 +170,15 @@ func (v *vkey) pin(wait bool) (pkru.Key, error) {
 	if !v.dedicated {
 		v.in.Add(1)
 	}
+	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
+		return pkru.Key(s & stKeyMask), nil
+	}
+	return v.pinSlow(wait)
+}
+
+// pinSlowOrHit finishes a pin whose fast path was cut short by something other than the key's
+// state (the caller counted the pin): a hit if the key is bound after all, pinSlow otherwise.
+func (v *vkey) pinSlowOrHit(wait bool) (pkru.Key, error) {
 	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
 		return pkru.Key(s & stKeyMask), nil
 	}

@@ -46,15 +46,24 @@ func TestParkedArena(t *testing.T) {
 		t.Fatal("a parked arena's memory is readable")
 	}
 
-	// Free binds a key again, wipes, and the object is gone.
+	// Free needs no key (the wipe waits); the batched wipe binds one again.
 	c := mustAlloc(t, a, 64)
 	parkAll(t)
 	if err := a.Free(c); err != nil {
 		t.Fatalf("Free in a parked arena: %v", err)
 	}
+	if k, ok := a.Key(); ok {
+		t.Fatalf("Free bound key %d: it should leave the wipe to the batch", k)
+	}
+	if err := a.Check(); err != nil { // wipes the pending free
+		t.Fatal(err)
+	}
 	k, ok := a.Key()
 	if !ok {
-		t.Fatal("Free did not bind a key")
+		t.Fatal("the wipe of a pending free did not bind a key")
+	}
+	if st := a.Stats(); st.Pending != 0 {
+		t.Errorf("%d bytes still pending after Check", st.Pending)
 	}
 	mem, _ = a.RegionBounds()
 	for _, m := range readSmaps(t) {
@@ -158,8 +167,14 @@ func TestDedicatedKeys(t *testing.T) {
 	if _, err := virtual.PinKey(false); !errors.Is(err, pkru.ErrNoKeys) {
 		t.Errorf("binding a virtual arena with every key dedicated: %v, want pkru.ErrNoKeys", err)
 	}
-	if err := virtual.Free(b); !errors.Is(err, pkru.ErrNoKeys) {
-		t.Errorf("Free with no key to be had: %v, want pkru.ErrNoKeys", err)
+	if err := virtual.Free(b); err != nil { // the wipe waits for a key
+		t.Errorf("Free with no key to be had: %v", err)
+	}
+	if err := virtual.Check(); !errors.Is(err, pkru.ErrNoKeys) {
+		t.Errorf("Check (it wipes) with no key to be had: %v, want pkru.ErrNoKeys", err)
+	}
+	if st := virtual.Stats(); st.Pending == 0 {
+		t.Error("the free is no longer pending, yet no key could wipe it")
 	}
 	if _, err := arena.NewArena(); !errors.Is(err, pkru.ErrNoKeys) {
 		t.Errorf("NewArena with every key dedicated: %v, want pkru.ErrNoKeys", err)
@@ -169,7 +184,10 @@ func TestDedicatedKeys(t *testing.T) {
 	if err := last.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := virtual.Free(b); err != nil {
-		t.Errorf("Free once a key was given back: %v", err)
+	if err := virtual.Check(); err != nil {
+		t.Errorf("Check once a key was given back: %v", err)
+	}
+	if st := virtual.Stats(); st.Pending != 0 {
+		t.Errorf("%d bytes still pending after Check", st.Pending)
 	}
 }

@@ -129,9 +129,11 @@ func (d *Domain) Enter() Token {
 	if d.fixed { // every arena has a dedicated key: nothing to pin, the rights are known
 		runtime.LockOSThread()
 		for i := range d.grants {
-			if d.grants[i].Arena.Closed() {
-				runtime.UnlockOSThread()
-				panic(fmt.Sprintf("%v: Enter: arena %q is closed", d, d.grants[i].Arena.Name()))
+			if a := d.grants[i].Arena; !a.Settled() { // closed, or frees to wipe (Open does)
+				if err := a.Open(d.grants[i].Access); err != nil {
+					runtime.UnlockOSThread()
+					panic(fmt.Sprintf("%v: Enter: %v", d, err))
+				}
 			}
 		}
 		return d.write(d.mask, d.rights)
