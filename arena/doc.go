@@ -20,10 +20,11 @@
 //
 // All metadata (free lists, bitmaps, lengths) lives in the Go heap, never in the protected pages,
 // so Alloc and Free work from any goroutine, inside a domain or not, and make no system call on
-// the common path. Free wipes the bytes before the slot can be reused: at once in PKU mode
-// (opening the arena's key on the calling thread for the few bytes it touches), in batches in
-// Mprotect mode (see Free). Canaries before and after every object detect overflows and
-// underflows, on Free and by Check. Free detects double frees, foreign slices and sub-slices
+// the common path. Neither touches the protected bytes: freed slots wait, still protected, and are
+// wiped in batches before reuse, when a domain that grants the arena is next entered (so code
+// inside never reads a freed object), at Check and Close, and past a small bound (see Free).
+// Canaries before and after every object detect overflows and underflows when a batch wipes
+// them and by Check. Free detects double frees, foreign slices and sub-slices
 // (ErrNotAllocated) without harm. Close wipes everything, unmaps and frees the key; an arena that
 // is never closed is cleaned up after it becomes unreachable (runtime.AddCleanup), but Close it:
 // the backstop runs late or not at all.
@@ -59,8 +60,12 @@
 //     its key) are not protected; keep secrets in arena slices and pass them by reference.
 //   - A double free is detected until the slot is handed out again; slots are reused first in,
 //     first out, which makes that late.
-//   - Using a slice after Free or Close is not detected: after Free it reads zeros or another
-//     object, after Close it faults.
+//   - Using a slice after Free or Close is not detected: after Free it reads the old bytes until
+//     the batch wipe (which every later Enter of a granting domain does first; code that frees
+//     and reads again inside one domain visit sees them), then zeros or another object; after
+//     Close it faults.
+//   - Free does not check canaries: the batch that wipes the slot does, and the corruption is
+//     reported by the next Check or Close, not by the Free that found it.
 //   - Every region is its own set of mappings; vm.max_map_count (65530 by default) bounds the
 //     number of regions of all arenas together.
 //   - At most as many arenas as there are hardware keys (15 on x86, fewer when other code holds
