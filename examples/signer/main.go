@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -21,7 +22,8 @@ func main() {
 	}
 }
 
-// run creates a key in an arena, serves HTTPS on loopback with it, and fetches one page.
+// run creates a key in an arena, serves HTTPS on loopback with it, and fetches one page; then
+// the same with an ECDSA P-256 key (see ECDSASigner for what that one cannot protect).
 func run(w io.Writer) error {
 	seed := make([]byte, 32)
 	if _, err := rand.Read(seed); err != nil {
@@ -33,7 +35,21 @@ func run(w io.Writer) error {
 		return err
 	}
 	defer signer.Close()
+	fmt.Fprintf(w, "mode: %v\n", signer.domain.Mode())
+	if err := serve(w, "Ed25519", signer); err != nil {
+		return err
+	}
+	ec, err := NewECDSASigner()
+	if err != nil {
+		return err
+	}
+	defer ec.Close()
+	return serve(w, "ECDSA P-256", ec)
+}
 
+// serve serves HTTPS on loopback with a certificate and handshakes signed by signer, and fetches
+// one page.
+func serve(w io.Writer, kind string, signer crypto.Signer) error {
 	// A self-signed certificate, signed through the arena-held key.
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -59,7 +75,7 @@ func run(w io.Writer) error {
 	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(rw, "hello over %s, signed by a key no other code can read\n", tls.VersionName(r.TLS.Version))
+			fmt.Fprintf(rw, "hello over %s, signed by a key no other code can read (%s)\n", tls.VersionName(r.TLS.Version), kind)
 		}),
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: signer, Leaf: cert}}},
 	}
@@ -82,6 +98,6 @@ func run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "mode: %v\n%s", signer.domain.Mode(), body)
+	fmt.Fprintf(w, "%s", body)
 	return nil
 }

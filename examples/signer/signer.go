@@ -9,6 +9,10 @@
 // What does not: values derived from it while signing (the expanded key, the nonce) exist on the
 // signing goroutine's stack during Sign — the ones in Sign's own frame are wiped, copies in the
 // arithmetic's deeper frames are not; and NewSigner's seed argument is the caller's to wipe.
+//
+// It then does the same with an ECDSA P-256 key (ECDSASigner). That key is protected at rest
+// only: crypto/ecdsa copies the scalar into the Go heap for every signature (see ECDSASigner).
+// Prefer Ed25519 where the key must never leave the arena.
 package main
 
 import (

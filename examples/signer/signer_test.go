@@ -23,8 +23,10 @@ func TestServesHTTPS(t *testing.T) {
 	if err := run(&out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "signed by a key no other code can read") {
-		t.Fatalf("unexpected answer: %q", out.String())
+	for _, kind := range []string{"(Ed25519)", "(ECDSA P-256)"} {
+		if !strings.Contains(out.String(), "signed by a key no other code can read "+kind) {
+			t.Fatalf("no %s answer: %q", kind, out.String())
+		}
 	}
 	t.Log(out.String())
 }
