@@ -13,29 +13,35 @@ import (
 var library struct {
 	mu    sync.Mutex
 	count [pkru.NumKeys]int
-	bits  atomic.Uint64 // low 32 bits: mask of the keys' register bits; high 32: their deny bits
+	bits  atomic.Pointer[keyBits] // replaced whole on every change
 }
+
+// keyBits are the register bits of the library's keys (mask) and their values that deny them.
+// (Rights are 64 bits wide on POWER, so the pair no longer fits one atomic word.)
+type keyBits struct{ mask, deny pkru.Rights }
 
 func registerKey(k pkru.Key, delta int) {
 	library.mu.Lock()
 	defer library.mu.Unlock()
 	library.count[k] += delta
-	var mask, deny pkru.Rights
+	var b keyBits
 	for key, n := range library.count {
 		if n > 0 {
-			mask |= pkru.Mask(pkru.Key(key))
-			deny |= pkru.AllowAll.With(pkru.Key(key), pkru.NoAccess)
+			b.mask |= pkru.Mask(pkru.Key(key))
+			b.deny |= pkru.AllowAll.With(pkru.Key(key), pkru.NoAccess)
 		}
 	}
-	library.bits.Store(uint64(mask) | uint64(deny)<<32)
+	library.bits.Store(&b)
 }
 
 // LibraryKeys returns the register bits of every protection key held by an open arena (mask)
 // and the value of those bits that denies all of them (deny). One atomic load; for package
 // domain.
 func LibraryKeys() (mask, deny pkru.Rights) {
-	v := library.bits.Load()
-	return pkru.Rights(v), pkru.Rights(v >> 32)
+	if b := library.bits.Load(); b != nil {
+		return b.mask, b.deny
+	}
+	return 0, 0
 }
 
 // Closed reports whether Close has run. Package domain checks it on Enter, so that a domain never

@@ -1,7 +1,9 @@
 // Package pkru is pkeyarena's hardware and kernel layer for memory protection keys: it detects
 // whether the CPU and kernel offer them, reads and writes the calling thread's rights register
-// (PKRU on x86-64, through the RDPKRU and WRPKRU instructions), and wraps the three system calls
-// pkey_alloc, pkey_free and pkey_mprotect.
+// (PKRU on x86-64, through the RDPKRU and WRPKRU instructions; the AMR on POWER, SPR 13, through
+// mfspr/mtspr), and wraps the three system calls pkey_alloc, pkey_free and pkey_mprotect. The
+// register's layout differs (16 keys at bit 2k on x86-64, 32 keys at bit 2*(31-k) on POWER):
+// Rights, With, Access, Mask and NumKeys hide it.
 //
 // A protection key tags pages; the rights register, which is per thread, says for every key
 // whether that thread may read and write pages with that tag. Changing the register is a single
@@ -13,8 +15,8 @@
 //
 // # Detection
 //
-// [Supported] checks CPUID (PKU and OSPKE) and then asks the kernel with a pkey_alloc probe; the
-// answer is cached. Setting the environment variable PKEYARENA_FORCE_FALLBACK=1 before the first
+// [Supported] checks CPUID (PKU and OSPKE) on x86-64, the MMU (keys need the hash MMU, not radix)
+// on POWER, and then asks the kernel with a pkey_alloc probe; the answer is cached. Setting the environment variable PKEYARENA_FORCE_FALLBACK=1 before the first
 // call makes it report [ErrNotSupported], so the mprotect fallback of the layers above can be forced
 // in tests and by users on machines that do have keys.
 //
@@ -24,8 +26,11 @@
 //     process can grant itself access. They stop stray reads and writes, not attackers that
 //     execute arbitrary instructions (see guard.Audit).
 //   - The kernel ignores keys for "foreign" accesses: ptrace and /proc/<pid>/mem bypass them.
-//   - Only linux/amd64 has a register layer today. Elsewhere [Supported] reports
-//     [ErrNotSupported] and [Read]/[Write] panic.
+//   - Only linux/amd64 and linux/ppc64le have a register layer today. Elsewhere [Supported]
+//     reports [ErrNotSupported] and [Read]/[Write] panic.
+//   - On POWER, where the AMR cannot be read back in user mode (QEMU), [Read] returns the
+//     library's own per-thread copy of what [Write] set, which cannot see rights other code wrote
+//     directly; each such Read and Write costs a gettid system call.
 //   - [Write] changes the register of the calling OS thread only: the goroutine must hold
 //     runtime.LockOSThread, or the scheduler may move it to a thread with other rights.
 //   - The kernel preserves register bits only for allocated keys; callers should compare and

@@ -8,13 +8,13 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
+// Rights values are built key by key; the bit positions depend on the architecture (x86-64
+// PKRU, POWER AMR), so compare them with Access and Mask rather than with constants.
 func ExampleRights_With() {
-	r := pkru.DefaultRights.With(1, pkru.ReadWrite).With(2, pkru.ReadOnly)
-	fmt.Println(r)
-	fmt.Println(r.Access(2))
+	r := pkru.DefaultRights.With(5, pkru.ReadWrite).With(6, pkru.ReadOnly)
+	fmt.Println(r.Access(0), r.Access(5), r.Access(6), r.Access(7))
 	// Output:
-	// 0x55555560 [0-1:rw 2:ro 3-15:none]
-	// ro
+	// rw rw ro none
 }
 
 func ExampleSupported() {

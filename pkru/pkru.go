@@ -24,10 +24,6 @@ var (
 // [ErrNotSupported] on any machine. It is read once, by the first call of [Supported].
 const ForceFallbackEnv = "PKEYARENA_FORCE_FALLBACK"
 
-// NumKeys is the number of protection keys the x86-64 register describes. Key 0 is the default
-// key of all memory, so at most NumKeys-1 can be allocated, usually fewer.
-const NumKeys = 16
-
 // Key is a protection key number as returned by [Alloc]. The numbers the kernel hands out are not
 // predictable: other code in the process may hold some.
 type Key int
@@ -54,13 +50,11 @@ func (a Access) String() string {
 	return fmt.Sprintf("Access(%d)", uint8(a))
 }
 
-// Rights is a value of the rights register: for every key k, bit 2k (AD) disables all access and
-// bit 2k+1 (WD) disables writes.
-type Rights uint32
-
-// DefaultRights is the register value every thread starts with after execve on Linux
-// (the kernel's init_pkru): key 0 read-write, keys 1 to 15 access-disabled.
-const DefaultRights Rights = 0x55555554
+// Rights is a value of the rights register: two bits per key, one that denies access (or reads)
+// and one that denies writes, at positions that depend on the architecture (x86-64 PKRU: key k at
+// bit 2k; POWER AMR: key k at bit 2*(31-k)). Build values with With and compare them with Mask;
+// the raw bits are for display.
+type Rights uint64
 
 // AllowAll is the register value that lets every key read and write.
 const AllowAll Rights = 0
@@ -73,13 +67,13 @@ func (r Rights) With(k Key, a Access) Rights {
 	if !validKey(k) {
 		panic(fmt.Sprintf("pkru.Rights.With: key %d out of range 0..%d", k, NumKeys-1))
 	}
-	shift := 2 * uint(k)
-	r &^= 3 << shift
+	sh := shift(k)
+	r &^= 3 << sh
 	switch a {
 	case NoAccess:
-		r |= 1 << shift
+		r |= denyBits << sh
 	case ReadOnly:
-		r |= 2 << shift
+		r |= readOnlyBits << sh
 	case ReadWrite:
 	default:
 		panic(fmt.Sprintf("pkru.Rights.With: invalid access %d", a))
@@ -92,13 +86,13 @@ func (r Rights) Access(k Key) Access {
 	if !validKey(k) {
 		panic(fmt.Sprintf("pkru.Rights.Access: key %d out of range 0..%d", k, NumKeys-1))
 	}
-	switch (r >> (2 * uint(k))) & 3 {
+	switch (r >> shift(k)) & 3 {
 	case 0:
 		return ReadWrite
-	case 2:
+	case readOnlyBits:
 		return ReadOnly
 	}
-	return NoAccess // AD set, with or without WD
+	return NoAccess // access (or read) disabled, with or without writes
 }
 
 // Mask returns the bits of r that belong to key k; use it to compare or restore only the keys
@@ -107,14 +101,14 @@ func Mask(k Key) Rights {
 	if !validKey(k) {
 		panic(fmt.Sprintf("pkru.Mask: key %d out of range 0..%d", k, NumKeys-1))
 	}
-	return 3 << (2 * uint(k))
+	return 3 << shift(k)
 }
 
 // String shows the raw value and every key's access, with runs of keys that have the same access
 // folded: "0x55555550 [0-1:rw 2-15:none]".
 func (r Rights) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%#08x [", uint32(r))
+	fmt.Fprintf(&b, "%#0*x [", registerWidth/4, uint64(r))
 	start := 0
 	for k := 1; k <= NumKeys; k++ {
 		if k < NumKeys && r.Access(Key(k)) == r.Access(Key(start)) {
@@ -153,7 +147,7 @@ func Read() Rights {
 	if !hasRegister {
 		panic(noRegister)
 	}
-	return Rights(rdpkru())
+	return readRegister()
 }
 
 // Write sets the calling thread's rights register to r. The calling goroutine must hold
@@ -163,7 +157,7 @@ func Write(r Rights) {
 	if !hasRegister {
 		panic(noRegister)
 	}
-	wrpkru(uint32(r))
+	writeRegister(r)
 }
 
 const noRegister = "pkru: this CPU or platform has no enabled protection-key register (check pkru.Supported first)"

@@ -3,20 +3,13 @@ package pkru
 import (
 	"errors"
 	"fmt"
-	"runtime"
 
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
 
 func probe() error {
-	if runtime.GOARCH != "amd64" {
-		return fmt.Errorf("%w: no register layer for linux/%s yet", ErrNotSupported, runtime.GOARCH)
-	}
-	if !cpuPKU {
-		return fmt.Errorf("%w: the CPU lacks PKU (CPUID.(EAX=7,ECX=0):ECX bit 3 is clear)", ErrNotSupported)
-	}
-	if !hasRegister {
-		return fmt.Errorf("%w: the kernel has not enabled PKU (CPUID OSPKE is clear; booted with nopku, or built without CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS)", ErrNotSupported)
+	if err := registerProbe(); err != nil {
+		return err
 	}
 	k, err := unix.PkeyAlloc(0, unix.PKEY_DISABLE_ACCESS)
 	switch {
@@ -26,8 +19,9 @@ func probe() error {
 		}
 		return nil
 	case errors.Is(err, unix.ENOSPC):
-		// OSPKE is set, so the kernel does support keys: they are all taken by other code.
-		// Alloc will report ErrNoKeys until some are freed.
+		// The kernel does support keys (amd64: OSPKE is set): they are all taken by other code.
+		// Alloc will report ErrNoKeys until some are freed. (POWER's radix MMU also answers
+		// ENOSPC, for want of keys altogether: registerProbe rules that out first.)
 		return nil
 	default:
 		return fmt.Errorf("%w: pkey_alloc probe: %w", ErrNotSupported, err)

@@ -67,13 +67,13 @@ func TestAllocWithoutSupport(t *testing.T) {
 }
 
 func TestInvalidKeys(t *testing.T) {
-	for _, k := range []pkru.Key{0, -1, 16} {
+	for _, k := range []pkru.Key{0, -1, pkru.NumKeys} {
 		if err := k.Free(); !errors.Is(err, pkru.ErrInvalidKey) {
 			t.Errorf("Key(%d).Free() = %v, want ErrInvalidKey", k, err)
 		}
 	}
 	page := pkutest.MapPages(t, 1)
-	for _, k := range []pkru.Key{-1, 16} {
+	for _, k := range []pkru.Key{-1, pkru.NumKeys} {
 		if err := pkru.Protect(page, unix.PROT_READ, k); !errors.Is(err, pkru.ErrInvalidKey) {
 			t.Errorf("Protect with key %d = %v, want ErrInvalidKey", k, err)
 		}

@@ -21,7 +21,7 @@ type Platform struct {
 var Platforms = []Platform{
 	{"linux", "amd64", true, true, "up to 15 (PKU)", "mprotect, process-wide", "emulated PKU in CI (QEMU TCG -cpu max, Debian 6.1 kernel); fallback on the CI host; no PKU hardware run yet"},
 	{"linux", "arm64", false, true, "none yet (POE, 8 keys, Linux ≥ 6.12: future work)", "mprotect, process-wide", "compile-only (cross-compiled and vetted in CI)"},
-	{"linux", "ppc64le", false, true, "none yet (AMR, 32 keys: planned)", "mprotect, process-wide", "compile-only (cross-compiled and vetted in CI)"},
+	{"linux", "ppc64le", true, true, "up to 28 (AMR, 32 keys, the kernel reserves 0-3; hash MMU only: boot with disable_radix)", "mprotect, process-wide", "emulated in CI (QEMU 7.2 powernv9 -cpu power9, Debian 6.1 kernel, disable_radix): pkru and domain suites, with a test-only TLB flush for QEMU's AMR defects; no POWER hardware run yet"},
 	{"darwin", "amd64", false, true, "none", "mprotect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},
 	{"windows", "amd64", false, true, "none", "VirtualProtect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},
 	{"freebsd", "amd64", false, true, "none", "mprotect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},

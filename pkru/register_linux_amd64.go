@@ -1,5 +1,7 @@
 package pkru
 
+import "fmt"
+
 // cpuid executes CPUID with the given leaf and sub-leaf. Implemented in register_linux_amd64.s.
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
@@ -18,6 +20,21 @@ const (
 	cpuidPKU   = 1 << 3 // the CPU has protection keys for user pages
 	cpuidOSPKE = 1 << 4 // the OS set CR4.PKE: RDPKRU and WRPKRU may be executed
 )
+
+func readRegister() Rights   { return Rights(rdpkru()) }
+func writeRegister(r Rights) { wrpkru(uint32(r)) }
+
+// registerProbe says why keys cannot be used, from the CPU's point of view: CPUID tells whether
+// the CPU has PKU and whether the kernel enabled it.
+func registerProbe() error {
+	if !cpuPKU {
+		return fmt.Errorf("%w: the CPU lacks PKU (CPUID.(EAX=7,ECX=0):ECX bit 3 is clear)", ErrNotSupported)
+	}
+	if !hasRegister {
+		return fmt.Errorf("%w: the kernel has not enabled PKU (CPUID OSPKE is clear; booted with nopku, or built without CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS)", ErrNotSupported)
+	}
+	return nil
+}
 
 var cpuPKU, hasRegister = func() (pku, ospke bool) {
 	if max, _, _, _ := cpuid(0, 0); max < 7 {

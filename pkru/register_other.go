@@ -1,6 +1,11 @@
-//go:build !(linux && amd64)
+//go:build !(linux && (amd64 || ppc64le))
 
 package pkru
+
+import (
+	"fmt"
+	"runtime"
+)
 
 // No register layer on this platform yet: Read and Write panic, Supported reports why.
 const cpuPKU, hasRegister = false, false
@@ -8,5 +13,10 @@ const cpuPKU, hasRegister = false, false
 // registerLayer is true where this package can drive the register (see platforms.go).
 const registerLayer = false
 
-func rdpkru() uint32 { panic(noRegister) }
-func wrpkru(uint32)  { panic(noRegister) }
+func readRegister() Rights { panic(noRegister) }
+func writeRegister(Rights) { panic(noRegister) }
+
+// registerProbe explains, on Linux, why keys cannot be used here.
+func registerProbe() error {
+	return fmt.Errorf("%w: no register layer for linux/%s yet", ErrNotSupported, runtime.GOARCH)
+}

@@ -14,8 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,11 +40,15 @@ func host(args []string) int {
 const guestBinDir = "/vmrun-bin"
 
 func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
-	kernel, err := findKernel()
+	m, err := machineFor(binary)
 	if err != nil {
 		return 1, err
 	}
-	qemu := envOr("VMRUN_QEMU", "qemu-system-x86_64")
+	kernel, err := findKernel(m)
+	if err != nil {
+		return 1, err
+	}
+	qemu := envOr("VMRUN_QEMU", m.qemu)
 	if _, err := exec.LookPath(qemu); err != nil {
 		return 1, fmt.Errorf("%s not found (%w): install it with scripts/vm-deps.sh, or run make test-vm, which does", qemu, err)
 	}
@@ -50,8 +56,12 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if interp, _ := interpreter(self); interp != "" {
-		return 1, fmt.Errorf("%s is dynamically linked (%s) and cannot be the guest's /init: build it with CGO_ENABLED=0", self, interp)
+	init, err := guestInit(m, self)
+	if err != nil {
+		return 1, err
+	}
+	if interp, _ := interpreter(init); interp != "" {
+		return 1, fmt.Errorf("%s is dynamically linked (%s) and cannot be the guest's /init: build it with CGO_ENABLED=0", init, interp)
 	}
 
 	dir, err := os.MkdirTemp("", "vmrun-")
@@ -60,17 +70,16 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	initrd := filepath.Join(dir, "initrd.cpio")
-	if err := writeInitramfs(initrd, self, binary, args); err != nil {
+	if err := writeInitramfs(initrd, init, binary, args, m.env); err != nil {
 		return 1, fmt.Errorf("building the initramfs: %w", err)
 	}
 
 	mem := envOr("VMRUN_MEM", "2048")
-	qargs := []string{
-		"-machine", "q35", "-accel", "tcg", "-cpu", envOr("VMRUN_CPU", "max"), "-smp", "2", "-m", mem,
+	qargs := append(slices.Clone(m.args), "-m", mem,
 		"-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
 		"-kernel", kernel, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet panic=-1 secretmem.enable=1",
-	}
+		"-append", m.append,
+	)
 	timeout := vmTimeout(args)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -84,8 +93,20 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return 1, fmt.Errorf("starting %s: %w", qemu, err)
 	}
-	status, kernelLog, scanErr := relay(out, stdout, os.Getenv("VMRUN_KERNEL_LOG") == "1")
+	// Once the guest reported, it only has to power off; a machine that hangs there (QEMU's
+	// PowerNV with two CPUs waits for a core that never wakes) is stopped after a grace period.
+	var stopped atomic.Bool
+	reported := func() {
+		time.AfterFunc(15*time.Second, func() {
+			stopped.Store(true)
+			cmd.Process.Kill()
+		})
+	}
+	status, kernelLog, scanErr := relay(out, stdout, os.Getenv("VMRUN_KERNEL_LOG") == "1", reported)
 	waitErr := cmd.Wait()
+	if stopped.Load() && status >= 0 {
+		waitErr = nil
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprint(stderr, kernelLog)
@@ -105,7 +126,7 @@ var kernelLine = regexp.MustCompile(`^\[\s*\d+\.\d+\] `)
 // relay copies the guest's console to w, line by line, dropping the carriage returns the serial
 // line adds and the kernel's own messages (returned separately unless showKernel), and returns the
 // exit status the guest reported, or -1 if it reported none.
-func relay(r io.Reader, w io.Writer, showKernel bool) (status int, kernelLog string, err error) {
+func relay(r io.Reader, w io.Writer, showKernel bool, reported func()) (status int, kernelLog string, err error) {
 	status = -1
 	var klog strings.Builder
 	pendingBlank := false // the guest prints a newline before the marker; hold blank lines back
@@ -118,6 +139,9 @@ func relay(r io.Reader, w io.Writer, showKernel bool) (status int, kernelLog str
 			case strings.HasPrefix(text, exitMarker):
 				if n, err := strconv.Atoi(strings.TrimPrefix(text, exitMarker)); err == nil {
 					status = n
+					if reported != nil {
+						reported()
+					}
 				}
 				pendingBlank = false
 			case kernelLine.MatchString(text) && !showKernel:
@@ -151,8 +175,9 @@ func envOr(name, def string) string {
 	return def
 }
 
-// findKernel returns PKEYARENA_VM_KERNEL or the newest kernel that scripts/vm-deps.sh unpacked.
-func findKernel() (string, error) {
+// findKernel returns PKEYARENA_VM_KERNEL or the newest kernel for m that scripts/vm-deps.sh
+// unpacked.
+func findKernel(m machine) (string, error) {
 	if k := os.Getenv("PKEYARENA_VM_KERNEL"); k != "" {
 		if _, err := os.Stat(k); err != nil {
 			return "", fmt.Errorf("PKEYARENA_VM_KERNEL: %w", err)
@@ -167,9 +192,9 @@ func findKernel() (string, error) {
 		}
 		cache = filepath.Join(base, "pkeyarena")
 	}
-	found, _ := filepath.Glob(filepath.Join(cache, "kernel-amd64", "boot", "vmlinuz-*"))
+	found, _ := filepath.Glob(filepath.Join(cache, m.kernelDir, "boot", m.kernelPat))
 	if len(found) == 0 {
-		return "", fmt.Errorf("no kernel in %s: run scripts/vm-deps.sh (make test-vm does), or set PKEYARENA_VM_KERNEL", filepath.Join(cache, "kernel-amd64"))
+		return "", fmt.Errorf("no kernel in %s: run scripts/vm-deps.sh (make test-vm does), or set PKEYARENA_VM_KERNEL", filepath.Join(cache, m.kernelDir))
 	}
 	return found[len(found)-1], nil
 }
@@ -191,8 +216,8 @@ func vmTimeout(args []string) time.Duration {
 	return 12 * time.Minute
 }
 
-// passEnv selects the host variables the guest gets.
-func passEnv() []string {
+// passEnv selects the host variables the guest gets, and adds the machine's own.
+func passEnv(machineEnv []string) []string {
 	extra := map[string]bool{}
 	for _, n := range strings.Split(os.Getenv("VMRUN_ENV"), ",") {
 		extra[strings.TrimSpace(n)] = true
@@ -205,12 +230,13 @@ func passEnv() []string {
 			env = append(env, kv)
 		}
 	}
+	env = append(env, machineEnv...)
 	return append(env, "PKEYARENA_REQUIRE_PKU=1")
 }
 
 // writeInitramfs packs /init (self), the test binary, its shared libraries, the working
 // folder's testdata and VMRUN_FILES, and the configuration.
-func writeInitramfs(path, self, binary string, args []string) error {
+func writeInitramfs(path, self, binary string, args, machineEnv []string) error {
 	files := map[string]string{"/init": self} // guest path -> host path
 	guestBin := guestBinDir + "/" + filepath.Base(binary)
 	files[guestBin] = binary
@@ -253,7 +279,7 @@ func writeInitramfs(path, self, binary string, args []string) error {
 		}
 	}
 
-	cfg, err := json.Marshal(config{Binary: guestBin, Args: args, Env: passEnv(), Dir: wd})
+	cfg, err := json.Marshal(config{Binary: guestBin, Args: args, Env: passEnv(machineEnv), Dir: wd})
 	if err != nil {
 		return err
 	}

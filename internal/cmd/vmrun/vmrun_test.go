@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +27,7 @@ func requireVM(t *testing.T) {
 		t.Skip("boots virtual machines; skipped with -short")
 	}
 	_, errQ := exec.LookPath("qemu-system-x86_64")
-	_, errK := findKernel()
+	_, errK := findKernel(machines[elf.EM_X86_64])
 	_, errG := exec.LookPath("go")
 	for _, err := range []error{errQ, errK, errG} {
 		if err == nil {
@@ -195,7 +196,7 @@ func TestRunnerFailsLoudlyWithoutKernel(t *testing.T) {
 func TestRelay(t *testing.T) {
 	in := "=== RUN   X\r\n[    1.234567] kernel says hi\r\nok\r\n\r\n" + exitMarker + "7\r\n"
 	var out strings.Builder
-	status, klog, err := relay(strings.NewReader(in), &out, false)
+	status, klog, err := relay(strings.NewReader(in), &out, false, nil)
 	if err != nil || status != 7 {
 		t.Fatalf("status %d, err %v", status, err)
 	}
@@ -205,7 +206,7 @@ func TestRelay(t *testing.T) {
 	if !strings.Contains(klog, "kernel says hi") {
 		t.Errorf("kernel log %q", klog)
 	}
-	status, _, _ = relay(strings.NewReader("no marker\n"), &out, false)
+	status, _, _ = relay(strings.NewReader("no marker\n"), &out, false, nil)
 	if status != -1 {
 		t.Errorf("no marker: status %d, want -1", status)
 	}
