@@ -9,8 +9,8 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// Outside Linux there are no protection keys (pkru.Supported says so) and the arena runs in
-// Mprotect mode over memcall. MADV_DONTDUMP and MADV_WIPEONFORK have no portable equivalent:
+// Outside Linux there are no protection keys (pkru.Supported says so), except AIX user keys
+// (untested), and the arena runs in Mprotect mode over memcall. MADV_DONTDUMP and MADV_WIPEONFORK have no portable equivalent:
 // memcall.Lock asks for what the system offers.
 
 var pageSize = unix.Getpagesize()
@@ -54,8 +54,8 @@ func lockRegion(mem []byte, lockedBefore int64) error {
 }
 
 func protect(mem []byte, prot int, key pkru.Key) error {
-	if key > 0 {
-		return fmt.Errorf("protection key %d: %w", key, pkru.ErrNotSupported)
+	if key > 0 { // AIX user keys; elsewhere pkru.Protect reports ErrNotSupported
+		return pkru.Protect(mem, prot, key)
 	}
 	return unix.ProtectPages(mem, prot)
 }

@@ -26,8 +26,10 @@
 //     process can grant itself access. They stop stray reads and writes, not attackers that
 //     execute arbitrary instructions (see guard.Audit).
 //   - The kernel ignores keys for "foreign" accesses: ptrace and /proc/<pid>/mem bypass them.
-//   - Only linux/amd64 and linux/ppc64le have a register layer today. Elsewhere [Supported]
-//     reports [ErrNotSupported] and [Read]/[Write] panic.
+//   - Only linux/amd64, linux/ppc64le and aix/ppc64 have a register layer today; the AIX one,
+//     over user keys (ukey_enable, ukeyset_activate, ukey_protect; see pkru_aix.go for the
+//     mapping), compiles and links but has never run. Elsewhere [Supported] reports
+//     [ErrNotSupported] and [Read]/[Write] panic.
 //   - On POWER, where the AMR cannot be read back in user mode (QEMU), [Read] returns the
 //     library's own per-thread copy of what [Write] set, which cannot see rights other code wrote
 //     directly; each such Read and Write costs a gettid system call.

@@ -25,7 +25,7 @@ var Platforms = []Platform{
 	{"darwin", "amd64", false, true, "none", "mprotect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},
 	{"windows", "amd64", false, true, "none", "VirtualProtect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},
 	{"freebsd", "amd64", false, true, "none", "mprotect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},
-	{"aix", "ppc64", false, true, "none yet (user keys: planned)", "mprotect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI)"},
+	{"aix", "ppc64", true, true, "up to 31 user keys (ukey_enable tells; POWER6 and later, 64-bit kernel, AIXTHREAD_SCOPE=S)", "mprotect via memcall, process-wide", "compile-only (cross-compiled and vetted in CI); never run: no AIX machine here"},
 }
 
 // ThisPlatform returns the row of the running build, or one that says only the fallback is known.
