@@ -8,6 +8,7 @@
 #                                   fetches the kernel when missing
 #   make test-vm-ppc64le            pkru, domain, arena, guard suites on an emulated POWER9 (AMR keys)
 #   make test-vm-nopku              proves PKU tests fail (not skip) on a CPU without PKU
+#   make test-vm-nopku-ppc64le      the same on a POWER guest without keys (radix MMU)
 #   make lint                       gofmt, go vet, staticcheck
 #   make bench                      benchmarks on this machine (never run them in the VM for timings)
 #   make bench-compare              pkeyarena vs mprotect vs memguard (bench/ module)
@@ -23,7 +24,7 @@ VM_CGO     = $(if $(findstring -race,$(TESTFLAGS)),1,0)
 # Test data beside the repository (the Wycheproof vectors) travels into the guest.
 export VMRUN_FILES ?= $(wildcard $(abspath $(CURDIR)/../shared/testdata))
 
-.PHONY: test test-host test-vm test-vm-ppc64le test-vm-nopku vm-deps vmrun lint bench bench-compare demo fuzz
+.PHONY: test test-host test-vm test-vm-ppc64le test-vm-nopku test-vm-nopku-ppc64le vm-deps vmrun lint bench bench-compare demo fuzz
 
 test: test-host test-vm test-vm-ppc64le
 
@@ -63,6 +64,17 @@ test-vm-ppc64le: vmrun
 	@CGO_ENABLED=0 GOARCH=ppc64le $(GO) test -count=1 -exec $(VMRUN) -run '^TestSupported$$' -v ./pkru/ | grep -E 'PKU present|FAIL'
 	@echo "== emulated POWER keys: go test $(TESTFLAGS) $(PPC_PKGS)"
 	CGO_ENABLED=0 GOARCH=ppc64le $(GO) test -exec $(VMRUN) $(TESTFLAGS) $(PPC_PKGS)
+
+# And on POWER: a guest on the radix MMU has no keys, so the same tests must fail there too.
+test-vm-nopku-ppc64le: vmrun
+	@scripts/vm-deps.sh ppc64el >/dev/null
+	CGO_ENABLED=0 GOARCH=ppc64le $(GO) build -o $(VMRUN)-ppc64le ./internal/cmd/vmrun
+	@if VMRUN_MMU=radix CGO_ENABLED=0 GOARCH=ppc64le $(GO) test -count=1 -exec $(VMRUN) -run '^(TestSupported|TestGrantDenyFaults)$$' ./pkru/ >/tmp/pkeyarena-nopku-ppc.log 2>&1; then \
+		cat /tmp/pkeyarena-nopku-ppc.log; echo "FAIL: PKU tests passed on a POWER guest without keys"; exit 1; \
+	else \
+		grep -q 'protection keys are required here.*radix MMU' /tmp/pkeyarena-nopku-ppc.log || { cat /tmp/pkeyarena-nopku-ppc.log; echo "FAIL: not the expected failure"; exit 1; }; \
+		echo "ok: on the radix MMU (no keys) the PKU tests fail, as they must"; \
+	fi
 
 # The same PKU tests on an emulated CPU without PKU must fail: a test bed that lost PKU must never
 # pass by skipping.

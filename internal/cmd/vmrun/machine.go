@@ -31,9 +31,18 @@ var machines = map[elf.Machine]machine{
 	elf.EM_PPC64: {
 		arch: "ppc64le", qemu: "qemu-system-ppc64", kernelDir: "kernel-ppc64el", kernelPat: "vmlinux-*",
 		args:   []string{"-machine", "powernv9", "-accel", "tcg", "-cpu", envOr("VMRUN_CPU", "power9"), "-smp", "2"},
-		append: "console=hvc0 quiet panic=-1 disable_radix secretmem.enable=1",
+		append: "console=hvc0 quiet panic=-1 secretmem.enable=1" + hashMMU(),
 		env:    []string{"PKEYARENA_EMULATED_AMR=1"},
 	},
+}
+
+// hashMMU asks a POWER guest's kernel for the hash MMU, which protection keys need, unless
+// VMRUN_MMU=radix (make test-vm-nopku-ppc64le: a guest without keys, where the PKU tests must fail).
+func hashMMU() string {
+	if os.Getenv("VMRUN_MMU") == "radix" {
+		return ""
+	}
+	return " disable_radix"
 }
 
 // machineFor picks the machine for a test binary by its ELF header.
