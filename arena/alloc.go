@@ -149,7 +149,7 @@ func (a *Arena) Alloc(n int) ([]byte, error) {
 		s.mu.Unlock()
 		if wipe { // in PKU mode a wipe costs no system call: reuse before growing
 			wiped = true
-			if err := a.wipeShard(s); err != nil {
+			if err := a.wipeShard(s, true); err != nil {
 				return nil, err
 			}
 		} else if err := a.refill(c, s); err != nil {
@@ -542,8 +542,8 @@ func (a *Arena) lookup(addr uintptr) (*slab, int, bool) {
 //
 // The bytes stay protected and are wiped, and their canaries checked, in a batch: always before
 // the slot is reused, the next time a domain that grants the arena is entered (Open, PinKey), at
-// Check and Close, and once a shard holds PendingBytes (PKU mode) or DefaultPendingBytes
-// (Mprotect mode) of them, whichever comes first. A canary found overwritten then is reported by
+// Check and Close, and once a shard holds PendingBytes (PKU mode; when a key can be had without
+// waiting) or DefaultPendingBytes (Mprotect mode) of them, whichever comes first. A canary found overwritten then is reported by
 // the next Check or Close (ErrCorrupted). Batching is what keeps Free free of key switches and
 // system calls.
 func (a *Arena) Free(b []byte) error {
@@ -586,7 +586,9 @@ func (a *Arena) Free(b []byte) error {
 	}
 	if full {
 		if a.mode == PKU {
-			_ = a.wipeShard(sh) // fails only without a key: the slots wait for the next wipe
+			// Without waiting for a key: when every key is pinned the slots wait for the next
+			// wipe (before reuse, the next Enter, Check or Close) rather than stall this Free.
+			_ = a.wipeShard(sh, false)
 		} else {
 			a.flush()
 		}
@@ -603,9 +605,10 @@ func (a *Arena) pendingMax() int {
 }
 
 // wipeShard wipes shard sh's pending frees in PKU mode: one pin and two register writes for the
-// batch. It fails only when no key can be had (ErrKeysPinned) or the arena is closed.
-func (a *Arena) wipeShard(sh *shard) error {
-	k, err := a.vk.pin(true)
+// batch. It fails only when no key can be had (ErrKeysPinned; with wait, after KeyWait) or the
+// arena is closed.
+func (a *Arena) wipeShard(sh *shard, wait bool) error {
+	k, err := a.vk.pin(wait)
 	if err != nil {
 		return err
 	}
@@ -664,7 +667,7 @@ func (a *Arena) wipeAll() error {
 		n := len(sh.pending)
 		sh.mu.Unlock()
 		if n > 0 {
-			if err := a.wipeShard(sh); err != nil {
+			if err := a.wipeShard(sh, true); err != nil {
 				a.dirty.Store(true)
 				return err
 			}
