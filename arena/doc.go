@@ -68,11 +68,11 @@
 //     reported by the next Check or Close, not by the Free that found it.
 //   - Every region is its own set of mappings; vm.max_map_count (65530 by default) bounds the
 //     number of regions of all arenas together.
-//   - At most as many arenas as there are hardware keys (15 on x86, fewer when other code holds
-//     some) can be in use at one instant; more arenas take turns (below). When every key is pinned
-//     by threads inside domains, binding another waits up to KeyWait and then fails with
-//     ErrKeysPinned. A goroutine that ends inside a domain without Exit keeps its pins for good:
-//     that arena keeps its key and Close reports ErrBusy.
+//   - At most as many arenas as there are hardware keys (15 on x86, 28 on POWER, fewer when
+//     other code holds some) can be in use at one instant; more arenas take turns (below). When
+//     every key is pinned by threads inside domains, binding another waits up to KeyWait and
+//     then fails with ErrKeysPinned. A goroutine that ends inside a domain without Exit keeps
+//     its pins for good: that arena keeps its key and Close reports ErrBusy.
 //   - A miss costs a pkey_mprotect per region of the arena that loses the key and of the one that
 //     gets it (about one mprotect pair each): arenas used in turn by many threads, with more of
 //     them in use than keys, pay that on most switches.
