@@ -63,18 +63,8 @@ func NewECDSASignerFromScalar(scalar []byte) (*ECDSASigner, error) {
 
 // newECDSASigner fills the arena-held scalar with fill until it is a valid key.
 func newECDSASigner(fill func(key []byte) error) (*ECDSASigner, error) {
-	a, err := arena.NewArena(arena.Name("ecdsa-key"))
+	a, key, d, err := keyArena("ecdsa-key", p256Size)
 	if err != nil {
-		return nil, err
-	}
-	key, err := a.Alloc(p256Size)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	d, err := domain.New(domain.ReadWrite(a))
-	if err != nil {
-		a.Close()
 		return nil, err
 	}
 	s := &ECDSASigner{key: key, domain: d, arena: a}

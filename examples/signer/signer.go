@@ -41,18 +41,8 @@ func NewSigner(seed []byte) (*Signer, error) {
 	if len(seed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("signer: seed of %d bytes, want %d", len(seed), ed25519.SeedSize)
 	}
-	a, err := arena.NewArena(arena.Name("signing-key"))
+	a, key, d, err := keyArena("signing-key", ed25519.PrivateKeySize)
 	if err != nil {
-		return nil, err
-	}
-	key, err := a.Alloc(ed25519.PrivateKeySize)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	d, err := domain.New(domain.ReadWrite(a))
-	if err != nil {
-		a.Close()
 		return nil, err
 	}
 	s := &Signer{key: key, domain: d, arena: a}
@@ -84,3 +74,23 @@ func (s *Signer) Sign(_ io.Reader, message []byte, opts crypto.SignerOpts) ([]by
 
 // Close wipes the key and releases its arena.
 func (s *Signer) Close() error { return s.arena.Close() }
+
+// keyArena makes an arena of the given name holding one n-byte key, and the domain that grants
+// it; on error nothing is left behind.
+func keyArena(name string, n int) (*arena.Arena, []byte, *domain.Domain, error) {
+	a, err := arena.NewArena(arena.Name(name))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	key, err := a.Alloc(n)
+	if err != nil {
+		a.Close()
+		return nil, nil, nil, err
+	}
+	d, err := domain.New(domain.ReadWrite(a))
+	if err != nil {
+		a.Close()
+		return nil, nil, nil, err
+	}
+	return a, key, d, nil
+}
