@@ -625,15 +625,25 @@ func (a *Arena) wipeShard(sh *shard, wait bool) error {
 // wipePending wipes sh's pending slots (sh locked, the memory open) and makes the small ones
 // ready; it returns the large objects, whose pages the caller gives back, and the corruption found.
 func (a *Arena) wipePending(sh *shard) (large []*slab, errs []error) {
-	for _, ref := range sh.pending {
+	pend := sh.pending
+	for _, ref := range pend {
 		if err := a.wipeSlot(ref); err != nil {
 			errs = append(errs, err)
 		}
-		if ref.s.class >= 0 {
-			sh.ready[ref.s.class].push(ref)
-		} else {
-			large = append(large, ref.s)
+	}
+	for len(pend) > 0 { // to the ready lists in runs of one class (usually one run)
+		c, n := pend[0].s.class, 1
+		for n < len(pend) && pend[n].s.class == c {
+			n++
 		}
+		if c >= 0 {
+			sh.ready[c].buf = append(sh.ready[c].buf, pend[:n]...)
+		} else {
+			for _, ref := range pend[:n] {
+				large = append(large, ref.s)
+			}
+		}
+		pend = pend[n:]
 	}
 	clear(sh.pending)
 	sh.pending, sh.pendingBytes = sh.pending[:0], 0
@@ -681,6 +691,14 @@ func (a *Arena) wipeAll() error {
 func (a *Arena) wipeSlot(ref slotRef) error {
 	s, r := ref.s, ref.s.r
 	off := s.first + ref.i*s.stride
+	if s.class >= 0 && a.cfg.canaries { // the common case, kept lean: a batch wipes thousands
+		m := r.mem[off-canarySize : off+s.size+canarySize]
+		below, above := binary.LittleEndian.Uint64(m), binary.LittleEndian.Uint64(m[len(m)-canarySize:])
+		clear(m[canarySize : len(m)-canarySize])
+		if below == a.canaryAt(r, off-canarySize) && above == a.canaryAt(r, off+s.size) {
+			return nil
+		}
+	}
 	var err error
 	if a.cfg.canaries {
 		var where []string
