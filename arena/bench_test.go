@@ -1,6 +1,7 @@
 package arena_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -13,6 +14,27 @@ func BenchmarkHeapMake32(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		heapSink = make([]byte, 32)
+	}
+}
+
+// floorLocks stand for two shards' locks, each on its own cache line as in the arena.
+var floorLocks [2]struct {
+	sync.Mutex
+	_ [56]byte
+}
+
+// BenchmarkLockFloor is the second yardstick: the four uncontended lock operations that every
+// Alloc+Free pair performs (Alloc's TryLock and Unlock of its shard, Free's Lock and Unlock of the
+// slot's shard), alone. They are what lets Check, Close and Enter reach every pending free and
+// what makes every double free detectable; Alloc+Free cannot cost less than this plus the heap-free
+// work of finding, handing out and wiping a slot.
+func BenchmarkLockFloor(b *testing.B) {
+	for b.Loop() {
+		if floorLocks[0].TryLock() {
+			floorLocks[0].Unlock()
+		}
+		floorLocks[1].Lock()
+		floorLocks[1].Unlock()
 	}
 }
 
