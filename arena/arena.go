@@ -146,9 +146,10 @@ func RequirePKU() Option {
 // Enter+Exit costs what it does without virtualisation (two atomic counter updates less per
 // arena, about 15 ns on the machine in docs/benchmarks.md). The price: the key is never given to
 // another arena, NewArena fails with an error wrapping pkru.ErrNoKeys when no key can be had
-// (it takes one from an unpinned virtual arena if needed), and Close cannot tell whether a
-// thread is inside a domain that grants the arena. For a few hot arenas (a service's signing
-// keys); leave per-tenant arenas virtual. Ignored in Mprotect mode.
+// (it takes one from an unpinned virtual arena if needed), and Close cannot tell whether
+// another thread is inside a domain that grants the arena (it refuses only the calling thread's
+// own: see Close). For a few hot arenas that live as long as the domains that use them (a
+// service's signing keys); leave per-tenant arenas virtual. Ignored in Mprotect mode.
 func DedicatedKey() Option {
 	return optionFunc(func(c *config) error { c.dedicated = true; return nil })
 }

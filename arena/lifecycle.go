@@ -163,13 +163,16 @@ var beforeUnmap func(mem []byte)
 // Close wipes all of the arena's memory, unmaps it and frees its key. Afterwards every method
 // returns ErrClosed; a second Close returns nil. Close returns ErrBusy, and does nothing, while
 // a domain that grants the arena is inside (Mprotect mode: the arena is open; PKU mode: its key
-// is pinned). It also reports corruption still pending from batched wipes.
+// is pinned). With DedicatedKey it can see only the calling thread's own domains (its register
+// grants the key): closing while another thread is inside is a programming error it cannot
+// detect, and that thread keeps access to the key number, which the kernel may hand out again,
+// until it exits. It also reports corruption still pending from batched wipes.
 //
 // Slices handed out by Alloc must not be used after Close: the pages are gone.
 func (a *Arena) Close() error {
 	if a.vk != nil && !a.closed.Load() {
 		if err := a.vk.closeKey(); err != nil {
-			return fmt.Errorf("arena %q: Close while a domain is inside (its key is pinned): %w", a.cfg.name, err)
+			return fmt.Errorf("arena %q: %w", a.cfg.name, err)
 		}
 	}
 	if a.mode == Mprotect {

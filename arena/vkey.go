@@ -3,6 +3,7 @@ package arena
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -315,17 +316,33 @@ func mustRetag(mem []byte, prot int, k pkru.Key) {
 }
 
 // closeKey is the first step of closing (PKU mode): it marks v closed, so no new pin succeeds,
-// unless somebody holds a pin (ErrBusy; nothing changes).
+// unless a domain that grants the arena is inside (an error wrapping ErrBusy; nothing changes).
+// For a virtual key the pins tell; a dedicated key counts none, so only a domain entered by the
+// calling thread itself can be seen: its register still grants the key.
 func (v *vkey) closeKey() error {
+	if v.dedicated && v.grantedHere() {
+		return fmt.Errorf("Close from inside a domain that grants the arena (its dedicated key is open on this thread): %w", ErrBusy)
+	}
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	s := v.state.Load() // changes only under pool.mu
 	v.state.Store(s | stClosed)
 	if !v.dedicated && v.pinned() {
 		v.state.Store(s)
-		return ErrBusy
+		return fmt.Errorf("Close while a domain is inside (its key is pinned): %w", ErrBusy)
 	}
 	return nil
+}
+
+// grantedHere reports whether the calling thread's register grants any access to v's key.
+func (v *vkey) grantedHere() bool {
+	k, ok := v.key()
+	if !ok || softRegister {
+		return false
+	}
+	runtime.LockOSThread() // a goroutine inside a domain is locked already; this only nests
+	defer runtime.UnlockOSThread()
+	return readRights().Access(k) != pkru.NoAccess
 }
 
 // release gives v's hardware key back to the kernel (pool.mu not held; v closed, its pages gone).

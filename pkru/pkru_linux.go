@@ -3,6 +3,7 @@ package pkru
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
@@ -51,7 +52,12 @@ func Alloc(a Access) (Key, error) {
 	if err := Supported(); err != nil {
 		return 0, err
 	}
+	runtime.LockOSThread() // pkey_alloc sets a for this thread; noteAlloc must record it on the same one
 	k, err := unix.PkeyAlloc(0, flags)
+	if err == nil {
+		noteAlloc(Key(k), a)
+	}
+	runtime.UnlockOSThread()
 	if err != nil {
 		if errors.Is(err, unix.ENOSPC) {
 			return 0, fmt.Errorf("pkey_alloc: %w (%w)", ErrNoKeys, err)
@@ -63,9 +69,17 @@ func Alloc(a Access) (Key, error) {
 
 // Free returns k to the kernel. Every page tagged with k must be unmapped or retagged first
 // (pkeys(7): freeing a key still in use is undefined). Freeing key 0 is an error.
+//
+// pkey_free leaves every thread's rights as they are, and the kernel hands the number out again
+// with them, to this package or to any other code in the process. So Free first denies k on the
+// calling thread (a key allocated with ReadWrite is open there). Other threads that were given
+// access must have it taken away by whoever gave it, before Free.
 func (k Key) Free() error {
 	if k <= 0 || k >= NumKeys {
 		return fmt.Errorf("pkey_free(%d): %w", k, ErrInvalidKey)
+	}
+	if Supported() == nil {
+		denyHere(k)
 	}
 	if err := unix.PkeyFree(int(k)); err != nil {
 		return fmt.Errorf("pkey_free(%d): %w", k, err)
@@ -90,4 +104,13 @@ func Protect(b []byte, prot int, k Key) error {
 		return fmt.Errorf("pkey_mprotect(%p, %d, %#x, key %d): %w", addr, len(b), prot, k, err)
 	}
 	return nil
+}
+
+// denyHere takes every right to k from the calling thread.
+func denyHere(k Key) {
+	runtime.LockOSThread() // nests: a caller that holds the thread keeps it
+	defer runtime.UnlockOSThread()
+	if r := readRegister(); r.Access(k) != NoAccess {
+		writeRegister(r.With(k, NoAccess))
+	}
 }

@@ -189,6 +189,63 @@ func TestGrantDenyFaults(t *testing.T) {
 	t.Logf("key %d: none/ro/rw enforced on this thread (PKRU %v)", k, pkru.Read())
 }
 
+// pkey_free leaves the threads' rights as they were and the kernel hands the number out again:
+// Free denies the key on the calling thread, so that a secret tagged with the reused number by
+// other code, on another thread, is not readable here.
+func TestFreeDeniesTheKeyHere(t *testing.T) {
+	pkutest.RequirePKU(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	saved := pkru.Read()
+	defer pkru.Write(saved)
+
+	k, err := pkru.Alloc(pkru.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pkru.Read().Access(k); got != pkru.ReadWrite {
+		t.Fatalf("key %d allocated with ReadWrite is %v on the allocating thread", k, got)
+	}
+	if err := k.Free(); err != nil {
+		t.Fatal(err)
+	}
+	if got := pkru.Read().Access(k); got != pkru.NoAccess {
+		t.Errorf("after Free this thread still has %v to key %d", got, k)
+	}
+
+	// The break-in: other code, on another thread, gets the number again and tags a page.
+	ch := make(chan pkru.Key)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		k, err := pkru.Alloc(pkru.NoAccess)
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- k
+	}()
+	again := <-ch
+	if again == 0 {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		if err := again.Free(); err != nil {
+			t.Error(err)
+		}
+	})
+	if again != k {
+		t.Fatalf("the kernel handed out key %d, not the freed %d (it takes the lowest free one): nothing to test", again, k)
+	}
+	page := pkutest.MapPages(t, 1) // unmapped before the key is freed (cleanups run last-in first)
+	if err := pkru.Protect(page, unix.PROT_READ|unix.PROT_WRITE, again); err != nil {
+		t.Fatal(err)
+	}
+	pkutest.FlushTLB(page)
+	if !pkutest.ReadFault(page) {
+		t.Errorf("this thread reads a page tagged with key %d, which it freed and another thread allocated again", k)
+	}
+}
+
 // While one thread has the key open, another OS thread still faults on the same bytes.
 func TestRightsArePerThread(t *testing.T) {
 	pkutest.RequirePKU(t)

@@ -79,3 +79,11 @@ func writeRegister(r Rights) {
 	}
 	writeAMR(uint64(r))
 }
+
+// noteAlloc records in the copy the rights pkey_alloc gave the calling thread for k (its
+// init_val), which the kernel wrote without this package. The caller holds the thread.
+func noteAlloc(k Key, a Access) {
+	if !readBack() {
+		writeRegister(readRegister().With(k, a))
+	}
+}
