@@ -373,3 +373,27 @@ func TestFreeIsBatched(t *testing.T) {
 		t.Errorf("pending %d bytes, bound 1024 (one shard in use)", st.Pending)
 	}
 }
+
+// Alloc and Free put nothing on the Go heap once the arena has its slabs (the benchmarks' 0
+// allocs/op, held as a test): a secret store that fed the garbage collector would lose most of
+// its point. Both modes, both paths of a batch wipe.
+func TestAllocFreeStayOffTheHeap(t *testing.T) {
+	for _, size := range []int{1, 32, 2048} {
+		a := newArena(t)
+		for i := 0; i < 5000; i++ { // warm up: slabs, ready lists and pending lists at full size
+			must(t, a.Free(mustAlloc(t, a, size)))
+		}
+		allocs := testing.AllocsPerRun(5000, func() {
+			b, err := a.Alloc(size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Free(b); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s mode, %d bytes: %v heap allocations per Alloc+Free, want 0", a.Mode(), size, allocs)
+		}
+	}
+}
