@@ -118,7 +118,8 @@ func Lock(on bool) Option { return optionFunc(func(c *config) error { c.lock = o
 // Guards chooses whether each region has PROT_NONE guard pages on both sides. On by default.
 func Guards(on bool) Option { return optionFunc(func(c *config) error { c.guards = on; return nil }) }
 
-// Canaries chooses whether every object is surrounded by canaries checked on Free and Check.
+// Canaries chooses whether every object is surrounded by canaries, checked when its slot is
+// wiped after Free and by Check; damage is reported by the next Check or Close (ErrCorrupted).
 // On by default; off saves 8 bytes per object.
 func Canaries(on bool) Option {
 	return optionFunc(func(c *config) error { c.canaries = on; return nil })

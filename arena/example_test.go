@@ -208,3 +208,61 @@ func ExampleDedicatedKey() {
 	fmt.Println(fixed == (signing.Mode() == arena.PKU))
 	// Output: true
 }
+
+// A name appears in every error, statistic and violation report of the arena.
+func ExampleName() {
+	keys, _ := arena.NewArena(arena.Name("session-keys"))
+	defer keys.Close()
+	_, err := keys.Alloc(0)
+	fmt.Println(err)
+	// Output: arena "session-keys": Alloc(0): invalid allocation size
+}
+
+// A limit caps what the arena maps; past it Alloc fails, and what was allocated stays usable.
+func ExampleLimit() {
+	small, _ := arena.NewArena(arena.Limit(64 << 10))
+	defer small.Close()
+	_, err := small.Alloc(1 << 20)
+	fmt.Println(errors.Is(err, arena.ErrLimit))
+	// Output: true
+}
+
+// Unlocked pages may be swapped out: for tests, or for processes with a tiny RLIMIT_MEMLOCK that
+// accept the risk. Locking is on by default, and an arena past the limit says so (ErrMemlock).
+func ExampleLock() {
+	scratch, _ := arena.NewArena(arena.Lock(false))
+	defer scratch.Close()
+	scratch.Alloc(32)
+	fmt.Println(scratch.Stats().Locked)
+	// Output: 0
+}
+
+// Guard pages cost address space, not memory; turning them off only makes sense where
+// mappings are scarce.
+func ExampleGuards() {
+	dense, _ := arena.NewArena(arena.Guards(false))
+	defer dense.Close()
+	_, err := dense.Alloc(32)
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+// Without canaries an overflow into the next object goes unnoticed; they cost 8 bytes per object.
+func ExampleCanaries() {
+	bare, _ := arena.NewArena(arena.Canaries(false))
+	defer bare.Close()
+	_, err := bare.Alloc(32)
+	fmt.Println(err, bare.Check())
+	// Output: <nil> <nil>
+}
+
+// Key reports the hardware key a PKU-mode arena holds now: virtual keys come and go with use.
+func ExampleArena_Key() {
+	keys, _ := arena.NewArena()
+	defer keys.Close()
+	if k, ok := keys.Key(); ok {
+		fmt.Println("bound to protection key", k)
+	} else {
+		fmt.Println("no key now: the next domain entered over it binds one, or Mprotect mode")
+	}
+}

@@ -60,3 +60,36 @@ func ExamplePlatformsMarkdown() {
 	fmt.Println(table[:11])
 	// Output: | platform
 }
+
+// Read and Write work on the calling thread's register: hold the thread for as long as the
+// value matters, and restore what was there.
+func ExampleRead() {
+	if pkru.Supported() != nil {
+		return // no register to read: Read would panic
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	fmt.Println("this thread's rights:", pkru.Read()) // e.g. 0x55555554 [0:rw 1-15:none]
+}
+
+func ExampleWrite() {
+	k, err := pkru.Alloc(pkru.NoAccess)
+	if err != nil {
+		return
+	}
+	defer k.Free()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	saved := pkru.Read()
+	defer pkru.Write(saved)
+	pkru.Write(saved.With(k, pkru.ReadOnly)) // this thread may now read k's pages, not write them
+}
+
+// Mask compares only the keys one owns: other code on the thread may change its own keys.
+func ExampleMask() {
+	const mine pkru.Key = 3
+	before := pkru.DefaultRights.With(mine, pkru.ReadWrite)
+	after := before.With(7, pkru.ReadOnly) // somebody else's key changed
+	fmt.Println(before == after, before&pkru.Mask(mine) == after&pkru.Mask(mine))
+	// Output: false true
+}

@@ -1,0 +1,108 @@
+package guard_test
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/guard"
+)
+
+var exampleSink byte
+
+// A read of arena memory outside any domain faults; Catch turns the fault into an error that
+// names the arena, so a service can log it and go on.
+func ExampleCatch() {
+	keys, err := arena.NewArena(arena.Name("session-keys"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer keys.Close()
+	secret, _ := keys.Alloc(32)
+
+	err = guard.Catch(func() { exampleSink = secret[0] }) // no domain grants keys here
+	var v *guard.Violation
+	if errors.As(err, &v) {
+		fmt.Println(errors.Is(err, guard.ErrViolation), v.Arena, v.Where)
+	}
+	// Output: true session-keys data
+}
+
+// Lookup tells which arena owns an address, for reports; it takes no lock.
+func ExampleLookup() {
+	keys, _ := arena.NewArena(arena.Name("tokens"))
+	defer keys.Close()
+	token, _ := keys.Alloc(64)
+	r, ok := guard.Lookup(uintptr(unsafe.Pointer(unsafe.SliceData(token)))) // the address only: nothing is read
+	fmt.Println(ok, r.Arena)
+	// Output: true tokens
+}
+
+// Register is how package arena makes its regions known; other owners of protected mappings can
+// do the same, and unregister before unmapping.
+func ExampleRegister() {
+	mem := make([]byte, 3*4096) // stands for a mapping: guard page, data page, guard page
+	start := uintptr(unsafe.Pointer(&mem[0]))
+	unregister, err := guard.Register(guard.Region{
+		Arena: "my-mapping", Start: start, End: start + 3*4096,
+		GuardBelow: 4096, GuardAbove: 4096, Key: -1,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, ok := guard.Lookup(start + 4096 + 100)
+	fmt.Println(ok, r.Arena, r.DataEnd()-r.DataStart())
+	unregister()
+	_, ok = guard.Lookup(start + 4096 + 100)
+	fmt.Println(ok)
+	runtime.KeepAlive(mem)
+	// Output:
+	// true my-mapping 4096
+	// false
+}
+
+// Harden at the start of main, before any secret exists: no core dumps, no ptrace or
+// /proc/<pid>/mem reads by other processes of the same user.
+func ExampleHarden() {
+	if err := guard.Harden(guard.NoCoreDumps()); err != nil {
+		fmt.Println("not hardened:", err) // e.g. on systems without prctl
+	}
+	dumpable, _ := guard.Dumpable()
+	fmt.Println("dumpable:", dumpable)
+}
+
+// Dumpable lets a health check confirm that Harden ran.
+func ExampleDumpable() {
+	if dumpable, err := guard.Dumpable(); err == nil && dumpable {
+		fmt.Println("warning: this process can be dumped and traced; call guard.Harden early")
+	}
+}
+
+// Audit at start-up (or in CI against the built binary with AuditFile): any instruction outside
+// pkru that can write the protection-key register undermines every domain.
+func ExampleAudit() {
+	report, err := guard.Audit()
+	if err != nil {
+		fmt.Println("audit:", err)
+		return
+	}
+	for _, f := range report.Unexpected() {
+		fmt.Println("unexpected:", f) // the file, instruction, address and function
+	}
+	fmt.Printf("%d bytes of code in %d files scanned\n", report.Scanned, len(report.Files))
+}
+
+func ExampleAuditFile() {
+	report, err := guard.AuditFile("/usr/local/bin/my-service")
+	if err != nil {
+		fmt.Println("audit:", err)
+		return
+	}
+	if n := len(report.Unexpected()); n > 0 {
+		fmt.Println(n, "instructions outside pkru can switch protection keys off")
+	}
+}
