@@ -417,14 +417,17 @@ func TestString(t *testing.T) {
 
 // Free leaves its wipe to a batch; entering a domain that grants the arena wipes first, so code
 // inside never reads a freed object's bytes. Both Enter paths: virtual and dedicated keys.
+// keyKinds are the two ways an arena holds its key, for tests that must hold with both.
+var keyKinds = []struct {
+	name string
+	opts []arena.Option
+}{
+	{"virtual key", nil},
+	{"dedicated key", []arena.Option{arena.DedicatedKey()}},
+}
+
 func TestEnterWipesPendingFrees(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		opts []arena.Option
-	}{
-		{"virtual key", nil},
-		{"dedicated key", []arena.Option{arena.DedicatedKey()}},
-	} {
+	for _, tt := range keyKinds {
 		t.Run(tt.name, func(t *testing.T) {
 			a := pkutest.NewArena(t, append(tt.opts, arena.Name("wiped"))...)
 			d := newDomain(t, domain.ReadWrite(a))
@@ -455,13 +458,7 @@ func TestEnterWipesPendingFrees(t *testing.T) {
 // benchmarks' 0 allocs/op, held as a test): a domain entered per request must not feed the
 // garbage collector.
 func TestEnterExitStayOffTheHeap(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		opts []arena.Option
-	}{
-		{"virtual key", nil},
-		{"dedicated key", []arena.Option{arena.DedicatedKey()}},
-	} {
+	for _, tt := range keyKinds {
 		t.Run(tt.name, func(t *testing.T) {
 			a := pkutest.NewArena(t, append(tt.opts, arena.Name("alloc-free"))...)
 			b := alloc(t, a, 32)
