@@ -24,6 +24,7 @@ type region struct {
 	base    uintptr
 	slabs   []atomic.Pointer[slab] // per page: the slab that owns it, nil when free
 	used    []bool                 // per page; under Arena.mu
+	secret  bool                   // memfd_secret backing: the kernel zeroes its pages when freed
 
 	unregister func() // removes the region from guard's registry
 }
@@ -393,7 +394,7 @@ func (a *Arena) newRegion(need int) (*region, error) {
 			}
 			locked = true
 		}
-		r := &region{mapping: mapping, mem: mem, base: addrOf(mem)}
+		r := &region{mapping: mapping, mem: mem, base: addrOf(mem), secret: a.cfg.backing == SecretMem}
 		guardBytes := uintptr(len(mapping)-len(mem)) / 2
 		reg := guard.Region{
 			Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),

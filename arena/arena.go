@@ -271,17 +271,14 @@ type closer struct {
 }
 
 func (c closer) close() {
-	key := pkru.Key(0)
 	if c.vk != nil {
 		c.vk.closeKey() // nothing can hold a pin: pins are taken through the Arena
-		if k, ok := c.vk.key(); ok && !softRegister {
-			key = k
-		}
+	}
+	if midDestroy != nil {
+		midDestroy()
 	}
 	for _, r := range c.regs.load() {
-		if openForWipe(r.mem, key) == nil {
-			clear(r.mem)
-		}
+		wipeRegion(r) // through the kernel's view: no thread sees the pages open (destroy.go)
 		r.unregister()
 		unmapRegion(r.mapping)
 	}

@@ -25,3 +25,11 @@ func (a *Arena) RegionBounds() (mem, mapping [][]byte) {
 var PageSize = pageSize
 
 const MaxSmall = maxSmall
+
+// SetMidDestroy installs a hook that runs in the middle of the final wipe (Close and the cleanup
+// backstop), before any page is wiped: the place where a transition could open live secrets.
+func SetMidDestroy(f func()) (restore func()) {
+	old := midDestroy
+	midDestroy = f
+	return func() { midDestroy = old }
+}

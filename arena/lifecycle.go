@@ -139,25 +139,7 @@ func (a *Arena) openAll() (func(), error) {
 	return func() { a.protectAll(a.curProt) }, nil
 }
 
-// openClosing opens every region for Close's wipe. In PKU mode the key is closed (no pin can be
-// taken, none is held): a bound key is granted to this thread; parked pages, tagged with the
-// default key, are made read-write for the moment of the wipe.
-func (a *Arena) openClosing() func() {
-	if a.mode != PKU {
-		undo, _ := a.openAll()
-		return undo
-	}
-	if k, ok := a.vk.key(); ok {
-		saved := a.grantThread(k)
-		return func() { revokeThread(saved) }
-	}
-	for _, r := range a.regs.load() {
-		mustProtect(r.mem, protRW)
-	}
-	return func() {}
-}
-
-// beforeUnmap, when set by tests, sees each region's bytes after the final wipe.
+// beforeUnmap, when set by tests, sees a copy of each region's bytes after the final wipe.
 var beforeUnmap func(mem []byte)
 
 // Close wipes all of the arena's memory, unmaps it and frees its key. Afterwards every method
@@ -181,7 +163,6 @@ func (a *Arena) Close() error {
 		if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] > 0 {
 			return fmt.Errorf("arena %q: Close while %d domains are inside: %w", a.cfg.name, a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite], ErrBusy)
 		}
-		a.flushLocked()
 	}
 	for i := range a.shards {
 		a.shards[i].mu.Lock()
@@ -195,23 +176,7 @@ func (a *Arena) Close() error {
 	a.closed.Store(true)
 	a.cleanup.Stop()
 
-	undo := a.openClosing()
-	var errs []error
-	for i := range a.shards { // frees not yet wiped: their canaries are still to be checked
-		sh := &a.shards[i]
-		for _, ref := range sh.pending {
-			if err := a.wipeSlot(ref); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	for _, r := range a.regs.load() {
-		clear(r.mem)
-		if beforeUnmap != nil {
-			beforeUnmap(r.mem)
-		}
-	}
-	undo()
+	errs := a.destroy()
 	a.defMu.Lock()
 	errs = append(a.deferred, errs...)
 	a.deferred = nil

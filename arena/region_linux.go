@@ -123,11 +123,12 @@ const (
 	protRW   = unix.PROT_READ | unix.PROT_WRITE
 )
 
-// openForWipe makes mem readable and writable by every thread, retagging it to the default key
-// when it had one: used only on the way to unmapping it.
-func openForWipe(mem []byte, key pkru.Key) error {
-	if key > 0 {
-		return pkru.Protect(mem, protRW, 0)
+// discardPages drops mem's contents without opening it: private anonymous pages read back as
+// zeros, and secret memory is zeroed by the kernel when its last mapping goes.
+func discardPages(mem []byte) error {
+	unix.Munlock(mem) // locked pages cannot be discarded; unlocking them alone writes nothing
+	if err := unix.Madvise(mem, unix.MADV_DONTNEED); err != nil {
+		return fmt.Errorf("madvise(MADV_DONTNEED) of %d bytes: %w", len(mem), err)
 	}
-	return unix.Mprotect(mem, protRW)
+	return nil
 }

@@ -60,4 +60,12 @@ func protect(mem []byte, prot int, key pkru.Key) error {
 	return unix.ProtectPages(mem, prot)
 }
 
-func openForWipe(mem []byte, key pkru.Key) error { return unix.ProtectPages(mem, protRW) }
+// discardPages wipes mem on systems without a kernel view of it (kmem_other.go): the pages are
+// opened for the moment of the wipe (doc.go, Limitations).
+func discardPages(mem []byte) error {
+	if err := unix.ProtectPages(mem, protRW); err != nil {
+		return err
+	}
+	clear(mem)
+	return unix.ProtectPages(mem, protNone)
+}

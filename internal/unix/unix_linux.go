@@ -32,6 +32,11 @@ const (
 	MADV_WIPEONFORK = linux.MADV_WIPEONFORK
 	MADV_DONTFORK   = linux.MADV_DONTFORK
 
+	MADV_DONTNEED = linux.MADV_DONTNEED
+
+	O_RDWR    = linux.O_RDWR
+	O_CLOEXEC = linux.O_CLOEXEC
+
 	RLIMIT_MEMLOCK = linux.RLIMIT_MEMLOCK
 	RLIMIT_CORE    = linux.RLIMIT_CORE
 	RLIMIT_AS      = linux.RLIMIT_AS
@@ -60,6 +65,9 @@ var (
 	Setrlimit   = linux.Setrlimit
 	Ftruncate   = linux.Ftruncate
 	Close       = linux.Close
+	Open        = linux.Open
+	Pread       = linux.Pread
+	Pwrite      = linux.Pwrite
 	Pipe2       = linux.Pipe2
 	Read        = linux.Read
 	Write       = linux.Write

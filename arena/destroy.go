@@ -1,0 +1,144 @@
+package arena
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
+
+// The final wipe, for Close and the cleanup backstop. It opens nothing to other threads: with a
+// bound key (PKU mode) the pages are granted to the calling thread only; otherwise (Mprotect
+// mode, a parked arena, the backstop) the bytes are checked and wiped through the kernel's view
+// (kmem_linux.go) and the pages keep their protection until they are unmapped.
+
+// midDestroy, when set by tests, runs before the first page is wiped (live secrets still there).
+var midDestroy func()
+
+// destroy checks the canaries of pending frees and wipes every page in use (Close; the arena is
+// closed and every lock is held). It returns the corruption found.
+func (a *Arena) destroy() []error {
+	var errs []error
+	if k, ok := a.boundKey(); ok {
+		saved := a.grantThread(k)
+		for i := range a.shards {
+			for _, ref := range a.shards[i].pending {
+				if err := a.wipeSlot(ref); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if midDestroy != nil {
+			midDestroy()
+		}
+		for _, r := range a.regs.load() {
+			forUsedRuns(r, func(off, n int) { clear(r.mem[off : off+n]) })
+			a.showBeforeUnmap(r, true)
+		}
+		revokeThread(saved)
+		return errs
+	}
+	for i := range a.shards {
+		for _, ref := range a.shards[i].pending {
+			if err := a.checkFromKernel(ref); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if midDestroy != nil {
+		midDestroy()
+	}
+	for _, r := range a.regs.load() {
+		if err := wipeRegion(r); err != nil {
+			errs = append(errs, fmt.Errorf("arena %q: %w", a.cfg.name, err))
+		}
+		a.showBeforeUnmap(r, false)
+	}
+	return errs
+}
+
+// boundKey returns the arena's hardware key when the calling thread can be granted it (PKU mode,
+// the key still bound).
+func (a *Arena) boundKey() (pkru.Key, bool) {
+	if a.vk == nil {
+		return 0, false
+	}
+	return a.vk.key()
+}
+
+// checkFromKernel checks the canaries around a pending slot through the kernel's view.
+func (a *Arena) checkFromKernel(ref slotRef) error {
+	if !a.cfg.canaries {
+		return nil
+	}
+	s, r := ref.s, ref.s.r
+	off := s.first + ref.i*s.stride
+	var below, above [canarySize]byte
+	if kernelRead(below[:], r.base+uintptr(off-canarySize)) != nil ||
+		kernelRead(above[:], r.base+uintptr(off+s.size)) != nil {
+		return nil // no kernel view: the slot is discarded unchecked (doc.go, Limitations)
+	}
+	var where []string
+	if binary.LittleEndian.Uint64(below[:]) != a.canaryAt(r, off-canarySize) {
+		where = append(where, "before its start (underflow)")
+	}
+	if binary.LittleEndian.Uint64(above[:]) != a.canaryAt(r, off+s.size) {
+		where = append(where, "past its end (overflow)")
+	}
+	if where == nil {
+		return nil
+	}
+	return fmt.Errorf("arena %q: object at %#x (%d-byte slot): written %v: %w",
+		a.cfg.name, r.base+uintptr(off), s.size, where, ErrCorrupted)
+}
+
+// wipeRegion wipes r's pages in use without changing their protection: through the kernel's
+// view, or, where there is none, by discarding them (discardPages). Secret memory has no kernel
+// view, and the kernel zeroes its pages itself when the region is unmapped.
+func wipeRegion(r *region) error {
+	if r.secret {
+		return nil
+	}
+	var err error
+	forUsedRuns(r, func(off, n int) {
+		if err == nil {
+			err = kernelZero(r.base+uintptr(off), n)
+		}
+	})
+	if err != nil {
+		return discardPages(r.mem)
+	}
+	return nil
+}
+
+// forUsedRuns calls f for each run of pages of r that holds or held objects (byte offset and
+// length). Pages never handed out hold nothing, and are not touched (nor committed).
+func forUsedRuns(r *region, f func(off, n int)) {
+	for p := 0; p < len(r.used); {
+		if !r.used[p] {
+			p++
+			continue
+		}
+		q := p
+		for q < len(r.used) && r.used[q] {
+			q++
+		}
+		f(p*pageSize, (q-p)*pageSize)
+		p = q
+	}
+}
+
+// showBeforeUnmap hands the test hook a copy of r's bytes (direct when the thread has them open,
+// through the kernel's view otherwise).
+func (a *Arena) showBeforeUnmap(r *region, open bool) {
+	if beforeUnmap == nil {
+		return
+	}
+	buf := make([]byte, len(r.mem))
+	if open {
+		copy(buf, r.mem)
+	} else if err := kernelRead(buf, r.base); err != nil {
+		panic(fmt.Sprintf("arena: test hook cannot read the region: %v", err))
+	}
+	beforeUnmap(buf)
+}

@@ -1,0 +1,70 @@
+package arena
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pkeyarena/pkeyarena/internal/unix"
+)
+
+// The kernel's view of the arena's own pages. Reads and writes through /proc/self/mem are the
+// kernel's forced access: they ignore PROT_NONE and protection keys, and the bytes travel only
+// between the kernel and the calling thread's buffer. So work on protected bytes that no
+// per-thread opening can do (Mprotect mode has none; a parked PKU arena has no key) goes this
+// way, and the pages' protection never changes: no other thread sees them open.
+
+var procMem = sync.OnceValues(func() (int, error) {
+	fd, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /proc/self/mem: %w", err)
+	}
+	return fd, nil
+})
+
+// kernelRead copies len(dst) protected bytes at addr into dst.
+func kernelRead(dst []byte, addr uintptr) error {
+	fd, err := procMem()
+	if err != nil {
+		return err
+	}
+	n, err := unix.Pread(fd, dst, int64(addr))
+	if err == nil && n != len(dst) {
+		err = fmt.Errorf("short read of %d of %d bytes at %#x", n, len(dst), addr)
+	}
+	if err != nil {
+		return fmt.Errorf("read of protected bytes through /proc/self/mem: %w", err)
+	}
+	return nil
+}
+
+// kernelWrite copies src over the protected bytes at addr.
+func kernelWrite(src []byte, addr uintptr) error {
+	fd, err := procMem()
+	if err != nil {
+		return err
+	}
+	n, err := unix.Pwrite(fd, src, int64(addr))
+	if err == nil && n != len(src) {
+		err = fmt.Errorf("short write of %d of %d bytes at %#x", n, len(src), addr)
+	}
+	if err != nil {
+		return fmt.Errorf("write of protected bytes through /proc/self/mem: %w", err)
+	}
+	return nil
+}
+
+// zeros is the source of kernelZero's writes; it is never written, so it stays the kernel's
+// shared zero page.
+var zeros [64 << 10]byte
+
+// kernelZero wipes n protected bytes at addr.
+func kernelZero(addr uintptr, n int) error {
+	for n > 0 {
+		c := min(n, len(zeros))
+		if err := kernelWrite(zeros[:c], addr); err != nil {
+			return err
+		}
+		addr, n = addr+uintptr(c), n-c
+	}
+	return nil
+}
