@@ -85,7 +85,8 @@ type shard struct {
 	frees        int64
 	objects      int64
 	inUse        int64
-	_            [64]byte // keep shards on separate cache lines
+	scratch      [canarySize]byte // canaries read through the kernel's view (under mu)
+	_            [64]byte         // keep shards on separate cache lines
 }
 
 // shardCount is 4 shards per processor (a power of two, at most 64): goroutines are spread by a
@@ -309,7 +310,10 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 	s.lens = make([]int64, s.count+16)[8 : 8+s.count]
 
 	if a.cfg.canaries {
-		restore := a.openRegion(r, fresh, key)
+		restore := a.openSlab(s, fresh, key)
+		if hold != nil {
+			hold("carve")
+		}
 		if c >= 0 {
 			for i := 0; i <= s.count; i++ { // one before each slot, one after the last
 				a.writeCanary(r, s.first+i*s.stride-canarySize)
@@ -473,10 +477,11 @@ func (a *Arena) openThread() (func(), error) {
 	}, nil
 }
 
-// openRegion makes r writable for the caller: nothing for a fresh region, a register write in PKU
-// mode (the caller holds a pin on key k), an mprotect in Mprotect mode (protMu held). It returns
-// the undo.
-func (a *Arena) openRegion(r *region, fresh bool, k pkru.Key) func() {
+// openSlab makes the pages of the new slab s writable for the caller: nothing for a fresh region,
+// a register write in PKU mode (the caller holds a pin on key k), an mprotect of the slab's own
+// pages in Mprotect mode (protMu held). Those pages were free, so they hold no live object: no
+// other thread gains access to a secret. It returns the undo.
+func (a *Arena) openSlab(s *slab, fresh bool, k pkru.Key) func() {
 	switch {
 	case fresh:
 		return func() {}
@@ -486,8 +491,9 @@ func (a *Arena) openRegion(r *region, fresh bool, k pkru.Key) func() {
 	case a.curProt == protRW:
 		return func() {}
 	}
-	mustProtect(r.mem, protRW)
-	return func() { mustProtect(r.mem, a.curProt) }
+	pages := s.r.mem[s.off : s.off+s.pages*pageSize]
+	mustProtect(pages, protRW)
+	return func() { mustProtect(pages, a.curProt) }
 }
 
 // mustProtect changes the protection of pages the arena owns. It fails only on broken invariants
@@ -615,7 +621,10 @@ func (a *Arena) wipeShard(sh *shard, wait bool) error {
 	}
 	saved := a.grantThread(k)
 	sh.mu.Lock()
-	large, errs := a.wipePending(sh)
+	if hold != nil {
+		hold("flush")
+	}
+	large, errs := a.wipePending(sh, false)
 	sh.mu.Unlock()
 	revokeThread(saved)
 	a.vk.unpin()
@@ -625,10 +634,16 @@ func (a *Arena) wipeShard(sh *shard, wait bool) error {
 
 // wipePending wipes sh's pending slots (sh locked, the memory open) and makes the small ones
 // ready; it returns the large objects, whose pages the caller gives back, and the corruption found.
-func (a *Arena) wipePending(sh *shard) (large []*slab, errs []error) {
+func (a *Arena) wipePending(sh *shard, viaKernel bool) (large []*slab, errs []error) {
 	pend := sh.pending
 	for _, ref := range pend {
-		if err := a.wipeSlot(ref); err != nil {
+		var err error
+		if viaKernel {
+			err = a.wipeSlotFromKernel(ref, &sh.scratch)
+		} else {
+			err = a.wipeSlot(ref)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -745,7 +760,10 @@ func (a *Arena) flush() {
 	a.flushLocked()
 }
 
-// flushLocked is flush with protMu held. It opens only the regions that hold pending slots.
+// flushLocked is flush with protMu held. While a domain with a read-write grant is inside, the
+// pages are writable already and the slots are wiped in place; otherwise they are wiped through
+// the kernel's view (kmem_linux.go), and no page is opened. Where there is no such view, the
+// regions that hold pending slots are opened for the moment of the wipe (doc.go, Limitations).
 func (a *Arena) flushLocked() {
 	if a.dirty.Load() {
 		a.dirty.Store(false) // before the scan: a Free racing with it marks the arena again
@@ -769,19 +787,24 @@ func (a *Arena) flushLocked() {
 	if len(locked) == 0 {
 		return
 	}
-	if a.curProt != protRW {
+	viaKernel := a.curProt != protRW && hasKernelView() && a.cfg.backing != SecretMem
+	opened := a.curProt != protRW && !viaKernel
+	if opened {
 		for _, r := range regs {
 			mustProtect(r.mem, protRW)
 		}
 	}
+	if hold != nil {
+		hold("flush")
+	}
 	var large []*slab
 	var errs []error
 	for _, sh := range locked {
-		l, e := a.wipePending(sh)
+		l, e := a.wipePending(sh, viaKernel)
 		large, errs = append(large, l...), append(errs, e...)
 		sh.mu.Unlock()
 	}
-	if a.curProt != protRW {
+	if opened {
 		for _, r := range regs {
 			mustProtect(r.mem, a.curProt)
 		}

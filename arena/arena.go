@@ -274,8 +274,8 @@ func (c closer) close() {
 	if c.vk != nil {
 		c.vk.closeKey() // nothing can hold a pin: pins are taken through the Arena
 	}
-	if midDestroy != nil {
-		midDestroy()
+	if hold != nil {
+		hold("backstop")
 	}
 	for _, r := range c.regs.load() {
 		wipeRegion(r) // through the kernel's view: no thread sees the pages open (destroy.go)

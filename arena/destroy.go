@@ -2,6 +2,7 @@ package arena
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -12,8 +13,10 @@ import (
 // mode, a parked arena, the backstop) the bytes are checked and wiped through the kernel's view
 // (kmem_linux.go) and the pages keep their protection until they are unmapped.
 
-// midDestroy, when set by tests, runs before the first page is wiped (live secrets still there).
-var midDestroy func()
+// hold, when set by tests, runs in the middle of each operation on protected bytes (op names
+// it), after the pages were opened for the operation and before its work: the place where a
+// transition could open live secrets to other threads.
+var hold func(op string)
 
 // destroy checks the canaries of pending frees and wipes every page in use (Close; the arena is
 // closed and every lock is held). It returns the corruption found.
@@ -28,8 +31,8 @@ func (a *Arena) destroy() []error {
 				}
 			}
 		}
-		if midDestroy != nil {
-			midDestroy()
+		if hold != nil {
+			hold("close")
 		}
 		for _, r := range a.regs.load() {
 			forUsedRuns(r, func(off, n int) { clear(r.mem[off : off+n]) })
@@ -40,13 +43,13 @@ func (a *Arena) destroy() []error {
 	}
 	for i := range a.shards {
 		for _, ref := range a.shards[i].pending {
-			if err := a.checkFromKernel(ref); err != nil {
+			if err := a.checkFromKernel(ref, &a.shards[i].scratch); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
-	if midDestroy != nil {
-		midDestroy()
+	if hold != nil {
+		hold("close")
 	}
 	for _, r := range a.regs.load() {
 		if err := wipeRegion(r); err != nil {
@@ -66,23 +69,19 @@ func (a *Arena) boundKey() (pkru.Key, bool) {
 	return a.vk.key()
 }
 
-// checkFromKernel checks the canaries around a pending slot through the kernel's view.
-func (a *Arena) checkFromKernel(ref slotRef) error {
+// checkFromKernel checks the canaries around a pending slot through the kernel's view, reading
+// them into buf (the scratch of a shard whose lock the caller holds).
+func (a *Arena) checkFromKernel(ref slotRef, buf *[canarySize]byte) error {
 	if !a.cfg.canaries {
 		return nil
 	}
 	s, r := ref.s, ref.s.r
 	off := s.first + ref.i*s.stride
-	var below, above [canarySize]byte
-	if kernelRead(below[:], r.base+uintptr(off-canarySize)) != nil ||
-		kernelRead(above[:], r.base+uintptr(off+s.size)) != nil {
-		return nil // no kernel view: the slot is discarded unchecked (doc.go, Limitations)
-	}
 	var where []string
-	if binary.LittleEndian.Uint64(below[:]) != a.canaryAt(r, off-canarySize) {
+	if !a.canaryOKFromKernel(r, off-canarySize, buf) {
 		where = append(where, "before its start (underflow)")
 	}
-	if binary.LittleEndian.Uint64(above[:]) != a.canaryAt(r, off+s.size) {
+	if !a.canaryOKFromKernel(r, off+s.size, buf) {
 		where = append(where, "past its end (overflow)")
 	}
 	if where == nil {
@@ -141,4 +140,38 @@ func (a *Arena) showBeforeUnmap(r *region, open bool) {
 		panic(fmt.Sprintf("arena: test hook cannot read the region: %v", err))
 	}
 	beforeUnmap(buf)
+}
+
+// wipeSlotFromKernel is wipeSlot through the kernel's view: the canaries are read and the slot
+// zeroed without opening its pages.
+func (a *Arena) wipeSlotFromKernel(ref slotRef, buf *[canarySize]byte) error {
+	err := a.checkFromKernel(ref, buf)
+	s, r := ref.s, ref.s.r
+	off := s.first + ref.i*s.stride
+	if s.class < 0 {
+		off, n := s.off, s.pages*pageSize // the whole run, canaries included
+		if werr := kernelZero(r.base+uintptr(off), n); werr != nil {
+			return errors.Join(err, werr)
+		}
+		return err
+	}
+	if werr := kernelZero(r.base+uintptr(off), s.size); werr != nil {
+		return errors.Join(err, werr)
+	}
+	if err != nil { // restore the canaries for the slot's next user
+		binary.LittleEndian.PutUint64(buf[:], a.canaryAt(r, off-canarySize))
+		werr := kernelWrite(buf[:], r.base+uintptr(off-canarySize))
+		binary.LittleEndian.PutUint64(buf[:], a.canaryAt(r, off+s.size))
+		err = errors.Join(err, werr, kernelWrite(buf[:], r.base+uintptr(off+s.size)))
+	}
+	return err
+}
+
+// canaryOKFromKernel is canaryOK through the kernel's view, reading into buf. Without a view it
+// reports the canary intact: the slot is then discarded unchecked (doc.go, Limitations).
+func (a *Arena) canaryOKFromKernel(r *region, off int, buf *[canarySize]byte) bool {
+	if err := kernelRead(buf[:], r.base+uintptr(off)); err != nil {
+		return true
+	}
+	return binary.LittleEndian.Uint64(buf[:]) == a.canaryAt(r, off)
 }

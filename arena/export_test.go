@@ -26,10 +26,10 @@ var PageSize = pageSize
 
 const MaxSmall = maxSmall
 
-// SetMidDestroy installs a hook that runs in the middle of the final wipe (Close and the cleanup
-// backstop), before any page is wiped: the place where a transition could open live secrets.
-func SetMidDestroy(f func()) (restore func()) {
-	old := midDestroy
-	midDestroy = f
-	return func() { midDestroy = old }
+// SetHold installs a hook that runs in the middle of each operation on protected bytes (carve,
+// flush, check, close, backstop), after the pages were opened for it and before its work.
+func SetHold(f func(op string)) (restore func()) {
+	old := hold
+	hold = f
+	return func() { hold = old }
 }

@@ -21,6 +21,12 @@ var procMem = sync.OnceValues(func() (int, error) {
 	return fd, nil
 })
 
+// hasKernelView reports whether the kernel's view can be used.
+func hasKernelView() bool {
+	_, err := procMem()
+	return err == nil
+}
+
 // kernelRead copies len(dst) protected bytes at addr into dst.
 func kernelRead(dst []byte, addr uintptr) error {
 	fd, err := procMem()

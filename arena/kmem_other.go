@@ -15,6 +15,8 @@ func errNoKernelView() error {
 	return fmt.Errorf("no /proc/self/mem: %w", pkru.ErrNotSupported)
 }
 
+func hasKernelView() bool { return false }
+
 func kernelRead(dst []byte, addr uintptr) error  { return errNoKernelView() }
 func kernelWrite(src []byte, addr uintptr) error { return errNoKernelView() }
 func kernelZero(addr uintptr, n int) error       { return errNoKernelView() }

@@ -33,8 +33,15 @@ func (a *Arena) Open(acc pkru.Access) error {
 		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 	}
 	a.opens[acc]++
-	if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] == 1 {
-		a.flushLocked() // the first opener: wipe what was freed while closed
+	if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] == 1 && a.dirty.Load() {
+		// The first opener wipes what was freed while closed, in place, with the pages opened
+		// read-write as they are opened for it (doc.go, Limitations: for this moment they are
+		// writable by every thread even for a read-only grant).
+		if a.curProt != protRW {
+			a.protectAll(protRW)
+			a.curProt = protRW
+		}
+		a.flushLocked()
 	}
 	a.applyOpens()
 	return nil
@@ -99,9 +106,24 @@ func (a *Arena) Check() error {
 	if !a.cfg.canaries {
 		return errors.Join(errs...)
 	}
-	undo, err := a.openAll()
-	if err != nil {
-		return errors.Join(append(errs, err)...)
+	// Mprotect mode with the pages closed: read the canaries through the kernel's view rather
+	// than open the pages to every thread.
+	viaKernel := a.mode == Mprotect && a.curProt != protRW && hasKernelView() &&
+		a.cfg.backing != SecretMem
+	undo := func() {}
+	if !viaKernel {
+		var err error
+		if undo, err = a.openAll(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
+	intact := a.canaryOK
+	if viaKernel {
+		buf := &a.shards[0].scratch // every shard is locked
+		intact = func(r *region, off int) bool { return a.canaryOKFromKernel(r, off, buf) }
+	}
+	if hold != nil {
+		hold("check")
 	}
 	for _, r := range a.regs.load() {
 		var last *slab
@@ -116,7 +138,7 @@ func (a *Arena) Check() error {
 					continue
 				}
 				off := s.first + i*s.stride
-				if !a.canaryOK(r, off-canarySize) || !a.canaryOK(r, off+s.size) {
+				if !intact(r, off-canarySize) || !intact(r, off+s.size) {
 					errs = append(errs, fmt.Errorf("arena %q: live object at %#x (%d bytes): canary overwritten: %w", a.cfg.name, r.base+uintptr(off), s.lens[i], ErrCorrupted))
 				}
 			}
