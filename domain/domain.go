@@ -186,8 +186,9 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 	return Token{d: d, saved: saved, wrote: wrote, mask: mask}
 }
 
-// Exit restores the rights the thread had before the matching Enter, unpins the domain's keys and
-// unlocks the goroutine. It panics when the register does not hold what that Enter wrote (Exit
+// Exit restores the library's keys to the rights the thread had before the matching Enter (the
+// bits of keys other code owns stay as they are at Exit), unpins the domain's keys and unlocks
+// the goroutine. It panics when the register does not hold what that Enter wrote (Exit
 // out of order, on another goroutine, or twice) or the token is zero.
 func (t Token) Exit() {
 	if t.d == nil {
@@ -198,10 +199,13 @@ func (t Token) Exit() {
 		runtime.UnlockOSThread()
 		return
 	}
-	if cur := readRights(); cur&t.mask != t.wrote&t.mask {
+	cur := readRights()
+	if cur&t.mask != t.wrote&t.mask {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this domain's Enter wrote %v (an inner domain was not exited, this token was exited already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
 	}
-	writeRights(t.saved)
+	// Only the library's bits go back to what they were: a key of other code that was granted
+	// or revoked inside keeps its rights as they are now.
+	writeRights(cur&^t.mask | t.saved&t.mask)
 	if !t.d.fixed {
 		for i := range t.d.grants {
 			t.d.grants[i].Arena.UnpinKey() // after the register no longer grants the keys

@@ -414,3 +414,41 @@ func TestDedicatedKeyDomain(t *testing.T) {
 	}
 	mustPanic(t, "Enter with a closed dedicated arena", "closed", func() { d.Enter() })
 }
+
+// Exit restores only the library's bits: rights that other code gives or takes on its own keys
+// while a domain is inside stay as they are at Exit, nested or not.
+func TestExitKeepsForeignChanges(t *testing.T) {
+	pkutest.RequirePKU(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	granted, err := pkru.Alloc(pkru.NoAccess) // other code's keys
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := pkru.Alloc(pkru.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		pkru.Write(pkru.Read().With(granted, pkru.NoAccess).With(revoked, pkru.NoAccess))
+		granted.Free()
+		revoked.Free()
+	}()
+	pkru.Write(pkru.Read().With(granted, pkru.NoAccess).With(revoked, pkru.ReadWrite))
+	ts := newTenants(t, 2)
+	outer := ts[0].d.Enter()
+	inner := ts[1].d.Enter()
+	pkru.Write(pkru.Read().With(granted, pkru.ReadOnly).With(revoked, pkru.NoAccess))
+	inner.Exit()
+	outer.Exit()
+	after := pkru.Read()
+	if after.Access(granted) != pkru.ReadOnly || after.Access(revoked) != pkru.NoAccess {
+		t.Errorf("after Exit: other code's keys %v and %v; want ReadOnly and NoAccess, as set inside",
+			after.Access(granted), after.Access(revoked))
+	}
+	for i, x := range ts {
+		if !pkutest.ReadFault(x.secret) {
+			t.Errorf("tenant %d readable after Exit", i)
+		}
+	}
+}
