@@ -3,19 +3,24 @@ package guard
 import (
 	"debug/elf"
 	"debug/gosym"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
 // Finding is one byte sequence in executable code that encodes an instruction able to change
-// the protection-key register.
+// the protection-key register (x86 PKRU, POWER AMR and the registers that gate it).
 type Finding struct {
 	File        string // the file scanned
-	Instruction string // "WRPKRU", "XRSTOR" or "XRSTORS"
+	Instruction string // x86: "WRPKRU", "XRSTOR" or "XRSTORS"; POWER: "mtspr 13 (AMR)" and the like
 	Addr        uint64 // virtual address in the binary
 	Symbol      string // the function that contains it, "" if none
 	Expected    bool   // inside pkru's own register functions
@@ -54,8 +59,10 @@ func (r Report) Unexpected() []Finding {
 
 // Audit scans the running executable and every other file mapped executable in the process
 // (/proc/self/maps: the dynamic loader and shared libraries of cgo or -race programs) that can
-// be read. See AuditFile. In shared libraries every finding is unexpected: glibc's dynamic
-// loader, for one, saves and restores registers with XRSTOR, and pkey_set executes WRPKRU.
+// be read. See AuditFile, which judges x86-64 and little-endian ppc64: on any other machine
+// Audit returns its error, wrapping pkru.ErrNotSupported. In shared libraries every finding is
+// unexpected: glibc's dynamic loader, for one, saves and restores registers with XRSTOR, and
+// its pkey_set writes the register.
 func Audit() (Report, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -99,55 +106,178 @@ func mappedExecutables(exe string) []string {
 	return out
 }
 
-// pkruFuncs are the functions expected to hold WRPKRU: the register layer.
-const pkruPrefix = "github.com/pkeyarena/pkeyarena/pkru."
+// pkruPrefix begins the symbol of every function of package pkru, whose register functions are
+// the only code expected to write the register. The path comes from one of pkru's types, so a
+// renamed module or a fork needs no edit here.
+var pkruPrefix = reflect.TypeFor[pkru.Rights]().PkgPath() + "."
 
-// AuditFile scans the executable sections of an ELF binary for WRPKRU (0F 01 EF), XRSTOR
-// (0F AE /5, memory operand) and XRSTORS (0F C7 /3, memory operand) at every byte offset, since
-// x86 can jump into the middle of an instruction, and names the function each lies in.
+// AuditFile scans the executable code of an ELF binary for instructions that can write the
+// protection-key register and names the function each lies in. It judges two machines:
+//
+//   - x86-64: WRPKRU (0F 01 EF), XRSTOR (0F AE /5, memory operand) and XRSTORS (0F C7 /3,
+//     memory operand) at every byte offset, since x86 can jump into the middle of an instruction.
+//   - little-endian ppc64: mtspr to the AMR (SPR 13, the one problem state may write, and its
+//     privileged number 29), IAMR (61), UAMOR (157) and AMOR (349), at every aligned word.
+//
+// Any other machine, and a file that is not ELF, is refused with an error wrapping
+// pkru.ErrNotSupported that names what the file is: a scan that knows no encoding would report
+// nothing and read as clean.
 func AuditFile(path string) (Report, error) {
-	f, err := elf.Open(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return Report{}, fmt.Errorf("guard.Audit: %w", err)
 	}
-	defer f.Close()
+	defer file.Close()
+	var magic [len(elf.ELFMAG)]byte
+	if _, err := file.ReadAt(magic[:], 0); err != nil && err != io.EOF {
+		return Report{}, fmt.Errorf("guard.Audit: %w", err)
+	} else if err != nil || string(magic[:]) != elf.ELFMAG {
+		return Report{}, fmt.Errorf("guard.Audit: %s: %w: not an ELF file", path, pkru.ErrNotSupported)
+	}
+	f, err := elf.NewFile(file)
+	if err != nil {
+		return Report{}, fmt.Errorf("guard.Audit: %s: %w", path, err)
+	}
+	scan, err := scanner(f)
+	if err != nil {
+		return Report{}, fmt.Errorf("guard.Audit: %s: %w", path, err)
+	}
+	runs, err := codeOf(f)
+	if err != nil {
+		return Report{}, fmt.Errorf("guard.Audit: %s: %w", path, err)
+	}
 	rep := Report{Binary: path, Files: []string{path}}
 	symbolize := symbolizer(f)
+	for _, c := range runs {
+		rep.Scanned += len(c.data)
+		scan(c.data, c.addr, func(addr uint64, name string, pkruWrites bool) {
+			sym := symbolize(addr)
+			rep.Findings = append(rep.Findings, Finding{
+				File: path, Instruction: name, Addr: addr, Symbol: sym,
+				Expected: pkruWrites && strings.HasPrefix(sym, pkruPrefix),
+			})
+		})
+	}
+	return rep, nil
+}
+
+// A scanFunc reports each instruction in code (loaded at addr) that can write the register:
+// its address, its name, and whether it is the one pkru's register functions use.
+type scanFunc func(code []byte, addr uint64, found func(addr uint64, name string, pkruWrites bool))
+
+// scanner picks the decoder for the file's machine, or refuses it.
+func scanner(f *elf.File) (scanFunc, error) {
+	switch {
+	case f.Machine == elf.EM_X86_64:
+		return scanX86, nil
+	case f.Machine == elf.EM_PPC64 && f.Data == elf.ELFDATA2LSB:
+		return scanPower, nil
+	}
+	return nil, fmt.Errorf("%w: no decoder for %v code (%v, %v); the audit judges x86-64 and "+
+		"little-endian ppc64", pkru.ErrNotSupported, f.Machine, f.Class, f.Data)
+}
+
+// codeRun is one run of executable bytes and the address it is loaded at.
+type codeRun struct {
+	addr uint64
+	data []byte
+}
+
+// codeOf returns the executable sections, or, where the section headers are gone, the
+// executable loadable segments, so that such a file is not reported clean for lack of sections.
+func codeOf(f *elf.File) ([]codeRun, error) {
+	var out []codeRun
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_EXECINSTR == 0 || s.Type == elf.SHT_NOBITS {
 			continue
 		}
-		code, err := s.Data()
+		data, err := s.Data()
 		if err != nil {
-			return rep, fmt.Errorf("guard.Audit: section %s: %w", s.Name, err)
+			return nil, fmt.Errorf("section %s: %w", s.Name, err)
 		}
-		rep.Scanned += len(code)
-		for i := 0; i+2 < len(code); i++ {
-			if code[i] != 0x0f {
-				continue
-			}
-			op, modrm := code[i+1], code[i+2]
-			mod, reg := modrm>>6, (modrm>>3)&7
-			var name string
-			switch {
-			case op == 0x01 && modrm == 0xef:
-				name = "WRPKRU"
-			case op == 0xae && reg == 5 && mod != 3: // mod 3 is LFENCE and friends
-				name = "XRSTOR"
-			case op == 0xc7 && reg == 3 && mod != 3:
-				name = "XRSTORS"
-			default:
-				continue
-			}
-			addr := s.Addr + uint64(i)
-			sym := symbolize(addr)
-			rep.Findings = append(rep.Findings, Finding{
-				File: path, Instruction: name, Addr: addr, Symbol: sym,
-				Expected: name == "WRPKRU" && strings.HasPrefix(sym, pkruPrefix),
-			})
+		out = append(out, codeRun{s.Addr, data})
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	for i, p := range f.Progs {
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 {
+			continue
+		}
+		data := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(data, 0); err != nil {
+			return nil, fmt.Errorf("segment %d: %w", i, err)
+		}
+		out = append(out, codeRun{p.Vaddr, data})
+	}
+	return out, nil
+}
+
+// scanX86 looks at every byte offset: x86 instructions have no alignment.
+func scanX86(code []byte, base uint64, found func(uint64, string, bool)) {
+	for i := 0; i+2 < len(code); i++ {
+		if code[i] != 0x0f {
+			continue
+		}
+		op, modrm := code[i+1], code[i+2]
+		mod, reg := modrm>>6, (modrm>>3)&7
+		switch {
+		case op == 0x01 && modrm == 0xef:
+			found(base+uint64(i), "WRPKRU", true)
+		case op == 0xae && reg == 5 && mod != 3: // mod 3 is LFENCE and friends
+			found(base+uint64(i), "XRSTOR", false)
+		case op == 0xc7 && reg == 3 && mod != 3:
+			found(base+uint64(i), "XRSTORS", false)
 		}
 	}
-	return rep, nil
+}
+
+// Fields of mtspr SPR,RS (Power ISA Book I, XFX form), in the value of the 32-bit instruction
+// word: primary opcode 31 in the top 6 bits, RS in the next 5, the SPR number in the next 10
+// with its two 5-bit halves swapped, extended opcode 467 above the lowest bit. RS and the lowest
+// bit (reserved) are not compared: any source register writes the SPR.
+const (
+	powerOpcodeMask = 0x3f << 26
+	powerOpcode31   = 31 << 26
+	powerSPRMask    = 0x3ff << 11
+	powerXOMask     = 0x3ff << 1
+	powerXOMtspr    = 467 << 1
+	powerMtsprMask  = powerOpcodeMask | powerSPRMask | powerXOMask
+)
+
+// powerSPRField is spr as mtspr encodes it: low half first, then high half.
+func powerSPRField(spr uint32) uint32 {
+	return ((spr&0x1f)<<5 | (spr>>5)&0x1f) << 11
+}
+
+// powerKeySPRs are the registers that hold or gate the key rights. Problem state may write only
+// the AMR as SPR 13, the one pkru writes; the others trap there but are flagged all the same.
+var powerKeySPRs = []struct {
+	word uint32 // the mtspr word with RS and the reserved bit zero
+	name string
+}{
+	{powerOpcode31 | powerSPRField(13) | powerXOMtspr, "mtspr 13 (AMR)"},
+	{powerOpcode31 | powerSPRField(29) | powerXOMtspr, "mtspr 29 (AMR, privileged)"},
+	{powerOpcode31 | powerSPRField(61) | powerXOMtspr, "mtspr 61 (IAMR)"},
+	{powerOpcode31 | powerSPRField(157) | powerXOMtspr, "mtspr 157 (UAMOR)"},
+	{powerOpcode31 | powerSPRField(349) | powerXOMtspr, "mtspr 349 (AMOR)"},
+}
+
+// scanPower looks at every 4-byte aligned little-endian word: the only places a POWER CPU
+// fetches instructions from. The suffix of a prefixed instruction is such a word too.
+func scanPower(code []byte, base uint64, found func(uint64, string, bool)) {
+	for i := int((4 - base%4) % 4); i+4 <= len(code); i += 4 {
+		w := binary.LittleEndian.Uint32(code[i:])
+		if w&powerOpcodeMask != powerOpcode31 {
+			continue
+		}
+		for j, k := range powerKeySPRs {
+			if w&powerMtsprMask == k.word {
+				found(base+uint64(i), k.name, j == 0)
+				break
+			}
+		}
+	}
 }
 
 // symbolizer names the function at an address: from the ELF symbol table, or, for stripped Go
