@@ -99,6 +99,9 @@ type Token struct {
 	saved pkru.Rights // the register before Enter
 	wrote pkru.Rights // the register Enter wrote
 	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares
+
+	ent *nestEntry // the goroutine's nesting entry (nesting.go); nil: untracked
+	ids uint64     // this token's number in it (low half), the one it nests in (high half)
 }
 
 // keyBits holds, per key, its register bits and their value for each access, so that Enter
@@ -157,7 +160,8 @@ func (d *Domain) enter(wait bool) (Token, error) {
 			runtime.UnlockOSThread()
 			return Token{}, err
 		}
-		return Token{d: d}, nil
+		e, ids := push()
+		return Token{d: d, ent: e, ids: ids}, nil
 	}
 	mine, rights := d.mask, d.rights
 	for i := range d.grants {
@@ -183,7 +187,8 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 	saved := readRights()
 	wrote := saved&^mask | deny&^mine | rights
 	writeRights(wrote)
-	return Token{d: d, saved: saved, wrote: wrote, mask: mask}
+	e, ids := push()
+	return Token{d: d, saved: saved, wrote: wrote, mask: mask, ent: e, ids: ids}
 }
 
 // Exit restores the library's keys to the rights the thread had before the matching Enter (the
@@ -194,8 +199,10 @@ func (t Token) Exit() {
 	if t.d == nil {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
 	}
+	checkTop(t.d, t.ent, uint32(t.ids))
 	if t.d.mode == arena.Mprotect {
 		t.d.exitMprotect()
+		pop(t.ent, uint32(t.ids>>32))
 		runtime.UnlockOSThread()
 		return
 	}
@@ -211,6 +218,7 @@ func (t Token) Exit() {
 			t.d.grants[i].Arena.UnpinKey() // after the register no longer grants the keys
 		}
 	}
+	pop(t.ent, uint32(t.ids>>32))
 	runtime.UnlockOSThread()
 }
 

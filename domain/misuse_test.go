@@ -1,0 +1,98 @@
+package domain_test
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/domain"
+)
+
+// Misuse of tokens that the register alone cannot see panics, names the domains, and changes
+// nothing: the thread keeps its access, and once the tokens are exited in order, the arena
+// closes (no pin or open left behind). Both modes.
+func TestMisusePanicsAndKeepsState(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" {
+		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64le, not %s", runtime.GOARCH)
+	}
+	t.Run("same domain nested, outer exited first", func(t *testing.T) {
+		a := newArena(t, "nested")
+		b := alloc(t, a, 32)
+		d := newDomain(t, domain.ReadWrite(a))
+		outer := d.Enter()
+		inner := d.Enter()
+		mustPanic(t, "outer Exit before inner", "still inside", outer.Exit)
+		if got := probe(b); got != (access{true, true}) {
+			t.Errorf("after the refused Exit the thread has %+v, want read and write", got)
+		}
+		inner.Exit()
+		outer.Exit()
+		if got := probe(b); got != (access{}) {
+			t.Errorf("after both Exits: %+v", got)
+		}
+		if err := a.Close(); err != nil {
+			t.Errorf("Close after the tokens were exited in order: %v", err)
+		}
+	})
+	t.Run("token exited on another goroutine inside the same domain", func(t *testing.T) {
+		a := newArena(t, "shared-domain")
+		b := alloc(t, a, 32)
+		d := newDomain(t, domain.ReadOnly(a))
+		mine := d.Enter()
+		entered, stolen, done := make(chan domain.Token), make(chan struct{}), make(chan access)
+		go func() {
+			theirs := d.Enter()
+			entered <- theirs
+			<-stolen
+			got := probe(b) // still inside after the other goroutine's attempt
+			theirs.Exit()
+			done <- got
+		}()
+		theirs := <-entered
+		mustPanic(t, "Exit of another goroutine's token", "not live on this goroutine", theirs.Exit)
+		close(stolen)
+		if got := <-done; got != (access{read: true}) {
+			t.Errorf("the other goroutine, inside, has %+v after the refused Exit; want read", got)
+		}
+		if got := probe(b); got != (access{read: true}) {
+			t.Errorf("this goroutine has %+v; want read", got)
+		}
+		mine.Exit()
+		if err := a.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	t.Run("grant-less domain exited twice", func(t *testing.T) {
+		d := newDomain(t)
+		tok := d.Enter()
+		tok.Exit()
+		mustPanic(t, "second Exit", "not live on this goroutine", tok.Exit)
+	})
+	t.Run("second Exit while another goroutine is inside", func(t *testing.T) {
+		a := newArena(t, "twice")
+		b := alloc(t, a, 32)
+		d := newDomain(t, domain.ReadWrite(a))
+		in, out, done := make(chan struct{}), make(chan struct{}), make(chan access)
+		go func() {
+			tok := d.Enter()
+			close(in)
+			<-out
+			got := probe(b)
+			tok.Exit()
+			done <- got
+		}()
+		<-in
+		tok := d.Enter()
+		tok.Exit()
+		mustPanic(t, "second Exit", "not live on this goroutine", tok.Exit)
+		close(out)
+		if got := <-done; got != (access{true, true}) {
+			t.Errorf("the goroutine inside has %+v after another's second Exit; want read and write", got)
+		}
+		if a.Mode() == arena.Mprotect {
+			if err := a.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+	})
+}

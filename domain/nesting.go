@@ -1,0 +1,103 @@
+package domain
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/pkeyarena/pkeyarena/internal/gid"
+)
+
+// Each goroutine inside a domain has an entry here: the innermost of its live tokens. Enter
+// pushes, Exit pops, and Exit panics, before changing anything, when its token is not the
+// innermost live token of the calling goroutine (out of order, exited twice, or entered on
+// another goroutine). The register check in Exit cannot see these cases when two tokens wrote
+// the same rights (the same domain nested, or entered on two goroutines).
+//
+// Entries live in a fixed table of small buckets indexed by a hash of the goroutine's identifier
+// (internal/gid): no allocation, and each entry is written only by its goroutine. A goroutine
+// whose bucket is full, or a platform without identifiers, is not tracked: its tokens get only
+// the register check.
+
+const (
+	nestBuckets = 1 << 13 // more than the runtime's default limit of 10 000 threads, twice over
+	nestWays    = 2
+)
+
+type nestEntry struct {
+	g    atomic.Uintptr // owning goroutine; 0: free
+	top  uint32         // id of the innermost live token; 0: none (owner only)
+	next uint32         // ids handed out, never reset: a stale token matches only after 2^32 (owner only)
+	_    [16]byte
+}
+
+// A bucket fills one 64-byte cache line.
+var nest [nestBuckets][nestWays]nestEntry
+
+// goldenRatio64 spreads identifiers (aligned addresses) over the buckets (Fibonacci hashing).
+const goldenRatio64 = 0x9E3779B97F4A7C15
+
+// entryFor returns the calling goroutine's entry, claiming a free one when it has none, or nil
+// when it cannot be tracked.
+func entryFor(g uintptr) *nestEntry {
+	if g == 0 {
+		return nil
+	}
+	b := &nest[uint64(g)*goldenRatio64>>(64-13)]
+	for i := range b {
+		if b[i].g.Load() == g {
+			return &b[i]
+		}
+	}
+	for i := range b {
+		if b[i].g.Load() == 0 && b[i].g.CompareAndSwap(0, g) {
+			return &b[i]
+		}
+	}
+	return nil
+}
+
+// push records a new innermost token for the calling goroutine and returns its entry, number
+// and the number of the token it nests in. (Values, not a *Token: a Token whose address is taken
+// lives in memory, and copying it costs Enter more than the whole check.)
+func push() (e *nestEntry, ids uint64) {
+	e = entryFor(gid.Current())
+	if e == nil {
+		return nil, 0
+	}
+	e.next++
+	if e.next == 0 { // 0 means none
+		e.next = 1
+	}
+	ids = uint64(e.top)<<32 | uint64(e.next)
+	e.top = e.next
+	return e, ids
+}
+
+// checkTop panics unless token number id of d, in entry e, is the calling goroutine's innermost
+// live token. It changes nothing. (The entry's owner is checked first: only the owner reads top.)
+func checkTop(d *Domain, e *nestEntry, id uint32) {
+	if e != nil && (e.g.Load() != gid.Current() || e.top != id) {
+		badExit(d, e, id)
+	}
+}
+
+func badExit(d *Domain, e *nestEntry, id uint32) {
+	if e.g.Load() != gid.Current() {
+		panic(fmt.Sprintf("%v: Exit of a token that is not live on this goroutine: it was "+
+			"exited already, or Enter ran on another goroutine (Exit must run on the goroutine "+
+			"that called Enter)", d))
+	}
+	panic(fmt.Sprintf("%v: Exit of token #%d, which is not the innermost one of this "+
+		"goroutine: token #%d, entered later, is still inside (exit it first), or this token "+
+		"was exited already", d, id, e.top))
+}
+
+// pop removes the innermost token, checked by checkTop, from entry e; prev is the one it nests in.
+func pop(e *nestEntry, prev uint32) {
+	if e != nil {
+		e.top = prev
+		if prev == 0 {
+			e.g.Store(0)
+		}
+	}
+}

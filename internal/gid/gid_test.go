@@ -1,0 +1,50 @@
+package gid
+
+import (
+	"runtime"
+	"testing"
+)
+
+// Goroutines that run at once get different identifiers; one goroutine keeps its identifier
+// across scheduling and stack growth.
+func TestCurrent(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" {
+		if Current() != 0 {
+			t.Fatal("an identifier on an architecture without one")
+		}
+		return
+	}
+	me := Current()
+	if me == 0 {
+		t.Fatal("no identifier")
+	}
+	grow(100)
+	runtime.Gosched()
+	if Current() != me {
+		t.Error("identifier changed within one goroutine")
+	}
+	const n = 8
+	ids := make(chan uintptr, n)
+	release := make(chan struct{})
+	for range n {
+		go func() { ids <- Current(); <-release }()
+	}
+	seen := map[uintptr]bool{me: true}
+	for range n {
+		id := <-ids
+		if seen[id] {
+			t.Errorf("identifier %#x shared by two running goroutines", id)
+		}
+		seen[id] = true
+	}
+	close(release)
+}
+
+//go:noinline
+func grow(n int) int {
+	var pad [256]byte
+	if n == 0 {
+		return int(pad[0])
+	}
+	return grow(n-1) + int(pad[n%256])
+}
