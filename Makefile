@@ -30,7 +30,7 @@ test: test-host test-vm test-vm-ppc64le
 
 test-host:
 	$(GO) test -race $(TESTFLAGS) $(PKGS)
-	$(GO) test -tags pkeyarena_softreg -run 'Software' ./domain/
+	$(GO) test -tags pkeyarena_softreg -run 'Software|Softreg' ./domain/ ./arena/
 
 # A short fuzz run (CI); run it for 10 minutes or more with FUZZTIME=10m. Each new interesting
 # input is minimised for up to FUZZMIN (Go's default, 60 s, shows as minutes at "0/sec" with one

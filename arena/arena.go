@@ -56,6 +56,9 @@ const (
 func (m Mode) String() string {
 	switch m {
 	case PKU:
+		if softRegister {
+			return "softreg (benchmark build: NOTHING IS PROTECTED)"
+		}
 		return "pku (per-thread)"
 	case Mprotect:
 		return "mprotect (process-wide)"
@@ -233,6 +236,10 @@ func NewArena(opts ...Option) (*Arena, error) {
 		}
 	}
 	a := &Arena{cfg: cfg, mode: Mprotect, curProt: protNone, nextReg: firstRegion}
+	if softRegister && cfg.requirePKU {
+		return nil, fmt.Errorf("arena %q: built with the benchmark tag pkeyarena_softreg, which "+
+			"tags no page: %w", cfg.name, pkru.ErrNotSupported)
+	}
 	if err := pkru.Supported(); err == nil || softRegister {
 		a.mode = PKU
 	} else if cfg.requirePKU {
