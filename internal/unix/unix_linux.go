@@ -50,31 +50,36 @@ const (
 )
 
 type (
-	Errno  = syscall.Errno
-	Rlimit = linux.Rlimit
+	Errno       = syscall.Errno
+	Rlimit      = linux.Rlimit
+	Iovec       = linux.Iovec
+	RemoteIovec = linux.RemoteIovec
 )
 
 var (
-	Mmap        = linux.Mmap
-	Munmap      = linux.Munmap
-	Mprotect    = linux.Mprotect
-	Madvise     = linux.Madvise
-	Mlock       = linux.Mlock
-	Munlock     = linux.Munlock
-	Getrlimit   = linux.Getrlimit
-	Setrlimit   = linux.Setrlimit
-	Ftruncate   = linux.Ftruncate
-	Close       = linux.Close
-	Open        = linux.Open
-	Pread       = linux.Pread
-	Pwrite      = linux.Pwrite
-	Pipe2       = linux.Pipe2
-	Read        = linux.Read
-	Write       = linux.Write
-	Gettid      = linux.Gettid
-	Getpagesize = linux.Getpagesize
-	PrctlRetInt = linux.PrctlRetInt
-	Prctl       = linux.Prctl
+	Mmap      = linux.Mmap
+	Munmap    = linux.Munmap
+	Mprotect  = linux.Mprotect
+	Madvise   = linux.Madvise
+	Mlock     = linux.Mlock
+	Munlock   = linux.Munlock
+	Getrlimit = linux.Getrlimit
+	Setrlimit = linux.Setrlimit
+	Ftruncate = linux.Ftruncate
+	Close     = linux.Close
+	Open      = linux.Open
+	Pread     = linux.Pread
+	Pwrite    = linux.Pwrite
+	Getpid    = linux.Getpid
+
+	ProcessVMReadv = linux.ProcessVMReadv
+	Pipe2          = linux.Pipe2
+	Read           = linux.Read
+	Write          = linux.Write
+	Gettid         = linux.Gettid
+	Getpagesize    = linux.Getpagesize
+	PrctlRetInt    = linux.PrctlRetInt
+	Prctl          = linux.Prctl
 )
 
 // PkeyAlloc allocates a protection key with the given initial access rights for the calling thread
