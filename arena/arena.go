@@ -224,7 +224,9 @@ type Stats struct {
 	KeyHits, KeyMisses, KeyEvictions int64
 }
 
-// NewArena creates an arena; pages are mapped on first use. In PKU mode the arena gets a virtual
+// NewArena creates an arena; pages are mapped on first use. Keep the Arena reachable, or Close
+// it, while its memory is in use: slices do not keep it alive, and the cleanup backstop of an
+// unreachable arena unmaps live objects too. In PKU mode the arena gets a virtual
 // protection key, bound to a hardware key now if the kernel has one free and later otherwise
 // (see PinKey); it fails with pkru.ErrNoKeys only when the library holds no hardware key at all
 // and the kernel has none left (other code took them all).
@@ -291,6 +293,9 @@ func (c closer) close() {
 	}
 	if c.vk != nil {
 		c.vk.release()
+	}
+	if hold != nil {
+		hold("backstop done")
 	}
 }
 

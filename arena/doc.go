@@ -50,12 +50,28 @@
 //
 //   - Protection keys stop stray accesses, not code that executes WRPKRU itself: any code in the
 //     process can open any key. See guard.Audit.
-//   - ptrace and /proc/<pid>/mem read arena memory in both modes: the kernel ignores keys for
-//     such access and its forced access overrides PROT_NONE (TestProcMemBypassAndSecretMem).
-//     The SecretMem backing removes the pages from the kernel's direct map (those reads fail
-//     with EIO), and guard.Harden keeps other unprivileged processes out.
+//   - ptrace, /proc/<pid>/mem and process_vm_readv(2) read arena memory: the kernel ignores keys
+//     for such access, and ptrace and /proc/<pid>/mem also override PROT_NONE (Mprotect mode;
+//     process_vm_readv gets EFAULT there). The SecretMem backing stops all three (the pages
+//     are not in the kernel's direct map), and guard.Harden keeps other unprivileged processes
+//     out. This is the list every other Limitations section refers to.
 //   - In Mprotect mode, while any thread is inside a domain that grants an arena, every thread of
 //     the process can access it.
+//   - The library's own work on protected bytes (wiping, canaries, Check, Close, the cleanup
+//     backstop, cutting slabs, re-tagging, parking) opens them only to the thread doing it: in
+//     PKU mode through its own register, with the key pinned; where no key can be had, and in
+//     Mprotect mode, through the kernel's view (/proc/self/mem), which leaves every page's
+//     protection as it is. Two moments open pages to every thread in Mprotect mode: the first
+//     Open of a domain wipes the frees pending since the arena was last open in place, with
+//     the pages read-write for that moment (also for a read-only grant), and, with SecretMem
+//     backing or where /proc/self/mem cannot be opened, a batched wipe or Check opens the
+//     regions that hold the slots it touches. Outside Linux the final wipe does the same. In
+//     Mprotect mode a batched wipe through the kernel's view costs about three system calls
+//     per slot.
+//   - A slice does not keep its Arena alive. Keep the Arena reachable, or Close it, for as long
+//     as its memory is used: once the Arena (and every domain over it) is unreachable, the
+//     cleanup backstop wipes and unmaps everything, live objects included, and a held slice
+//     dangles as after Close (an access faults, and guard.Catch cannot name the arena).
 //   - Copies the program makes into the Go heap (a string(b), a log line, crypto code that copies
 //     its key) are not protected; keep secrets in arena slices and pass them by reference.
 //   - A double free is detected until the slot is handed out again; slots are reused first in,

@@ -172,7 +172,9 @@ var beforeUnmap func(mem []byte)
 // detect, and that thread keeps access to the key number, which the kernel may hand out again,
 // until it exits. It also reports corruption still pending from batched wipes.
 //
-// Slices handed out by Alloc must not be used after Close: the pages are gone.
+// The final wipe opens nothing to other threads (the Limitations in the package doc say how).
+// Slices handed out by Alloc must not be used after Close: the pages are gone. The same holds
+// once the Arena is unreachable, since a slice does not keep it alive.
 func (a *Arena) Close() error {
 	if a.vk != nil && !a.closed.Load() {
 		if err := a.vk.closeKey(); err != nil {

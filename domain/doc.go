@@ -59,10 +59,11 @@
 // # Limitations
 //
 //   - cgo code called inside a domain runs on the same thread and has the same access.
-//   - Code that executes WRPKRU itself can open any key; the kernel ignores keys for ptrace and
-//     /proc/<pid>/mem (see package guard).
-//   - In Mprotect mode an Exit on the wrong goroutine cannot be detected, and protection is
-//     process-wide while any thread is inside.
+//   - Code that executes WRPKRU itself can open any key; the kernel ignores keys for ptrace,
+//     /proc/<pid>/mem and process_vm_readv (the arena package's Limitations).
+//   - In Mprotect mode protection is process-wide while any thread is inside. Exit tells tokens
+//     apart per goroutine on amd64, arm64 and ppc64le; elsewhere an Exit on the wrong goroutine,
+//     or of the same domain out of order, cannot be detected.
 //   - Entering a domain whose arena was closed panics (TryEnter: arena.ErrClosed); closing an
 //     arena while a thread is inside a domain that grants it returns arena.ErrBusy.
 //   - A goroutine that ends inside a domain without Exit leaves its arenas' keys pinned for the

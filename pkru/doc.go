@@ -25,7 +25,8 @@
 //   - Protection keys are not a boundary against code that runs WRPKRU itself: any code in the
 //     process can grant itself access. They stop stray reads and writes, not attackers that
 //     execute arbitrary instructions (see guard.Audit).
-//   - The kernel ignores keys for "foreign" accesses: ptrace and /proc/<pid>/mem bypass them.
+//   - The kernel ignores keys for "foreign" accesses: ptrace, /proc/<pid>/mem and
+//     process_vm_readv bypass them.
 //   - Only linux/amd64, linux/ppc64le and aix/ppc64 have a register layer today; the AIX one,
 //     over user keys (ukey_enable, ukeyset_activate, ukey_protect; see pkru_aix.go for the
 //     mapping), compiles and links but has never run. Elsewhere [Supported] reports
