@@ -548,7 +548,7 @@ func (a *Arena) lookup(addr uintptr) (*slab, int, bool) {
 // length); anything else, and a second Free, returns ErrNotAllocated and changes nothing.
 //
 // The bytes stay protected and are wiped, and their canaries checked, in a batch: always before
-// the slot is reused, the next time a domain that grants the arena is entered (Open, PinKey), at
+// the slot is reused, the next time a domain that grants the arena is entered, at
 // Check and Close, and once a shard holds PendingBytes (PKU mode; when a key can be had without
 // waiting) or DefaultPendingBytes (Mprotect mode) of them, whichever comes first. A canary found overwritten then is reported by
 // the next Check or Close (ErrCorrupted). Batching is what keeps Free free of key switches and

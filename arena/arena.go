@@ -228,7 +228,7 @@ type Stats struct {
 // it, while its memory is in use: slices do not keep it alive, and the cleanup backstop of an
 // unreachable arena unmaps live objects too. In PKU mode the arena gets a virtual
 // protection key, bound to a hardware key now if the kernel has one free and later otherwise
-// (see PinKey); it fails with pkru.ErrNoKeys only when the library holds no hardware key at all
+// (key virtualisation, see the package doc); it fails with pkru.ErrNoKeys only when the library holds no hardware key at all
 // and the kernel has none left (other code took them all).
 func NewArena(opts ...Option) (*Arena, error) {
 	cfg := config{name: "arena", lock: true, guards: true, canaries: true, pendingMax: DefaultPendingBytes}
@@ -303,7 +303,7 @@ func (c closer) close() {
 func (a *Arena) Mode() Mode { return a.mode }
 
 // Key returns the hardware protection key bound to the arena now, and false in Mprotect mode or
-// when it has none. Unless pinned (PinKey), the binding may change at any time: use it for
+// when it has none. Unless a domain over the arena is inside, the binding may change at any time: use it for
 // reports, not to grant access.
 func (a *Arena) Key() (pkru.Key, bool) {
 	if a.vk == nil {
@@ -312,20 +312,20 @@ func (a *Arena) Key() (pkru.Key, bool) {
 	return a.vk.key()
 }
 
-// PinKey is the mechanism package domain composes for PKU mode; most code calls domain.Enter.
+// pinKey is the mechanism package domain composes for PKU mode (through internal/seam).
 //
 // It returns the hardware key bound to the arena, binding one first when it has none: a free
 // key from the kernel, or else the key of the least recently used arena that nobody has pinned,
 // whose pages are parked; the arena's regions are then re-tagged with the key (one
-// pkey_mprotect per region of each arena). Until the matching UnpinKey the arena keeps that key.
-// When every key is pinned, PinKey(true) waits up to KeyWait, PinKey(false) not at all, before
+// pkey_mprotect per region of each arena). Until the matching unpinKey the arena keeps that key.
+// When every key is pinned, pinKey(true) waits up to KeyWait, pinKey(false) not at all, before
 // returning ErrKeysPinned. On a closed arena it returns ErrClosed; in Mprotect mode an error
 // wrapping pkru.ErrNotSupported. On error nothing is pinned.
 //
 // Frees still pending are wiped first, so code inside a domain never reads a freed object's
 // bytes.
-func (a *Arena) PinKey(wait bool) (pkru.Key, error) {
-	if v := a.vk; v != nil { // vkey.pin's fast path again: one call less per grant (1 ns of 19)
+func (a *Arena) pinKey(wait bool) (pkru.Key, error) {
+	if v := a.vk; v != nil { // vkey.pin's fast path, repeated here to save a call per grant
 		if !v.dedicated {
 			v.in.Add(1)
 		}
@@ -337,7 +337,7 @@ func (a *Arena) PinKey(wait bool) (pkru.Key, error) {
 	return 0, a.noKeys()
 }
 
-// pinSlow is PinKey when the key is not bound, or frees wait to be wiped.
+// pinSlow is pinKey when the key is not bound, or frees wait to be wiped.
 func (a *Arena) pinSlow(wait bool) (pkru.Key, error) {
 	k, err := a.vk.pinSlowOrHit(wait)
 	if err != nil {
@@ -351,21 +351,21 @@ func (a *Arena) pinSlow(wait bool) (pkru.Key, error) {
 }
 
 func (a *Arena) noKeys() error {
-	return fmt.Errorf("arena %q: PinKey in %v mode: %w", a.cfg.name, a.mode, pkru.ErrNotSupported)
+	return fmt.Errorf("arena %q: a protection key in %v mode: %w", a.cfg.name, a.mode, pkru.ErrNotSupported)
 }
 
-// FixedKey returns the arena's key and true when it has a dedicated key (DedicatedKey option, PKU
+// fixedKey returns the arena's key and true when it has a dedicated key (DedicatedKey option, PKU
 // mode, not closed): that key never changes, so package domain computes its rights once.
-func (a *Arena) FixedKey() (pkru.Key, bool) {
+func (a *Arena) fixedKey() (pkru.Key, bool) {
 	if a.vk == nil || !a.vk.dedicated {
 		return 0, false
 	}
 	return a.vk.key()
 }
 
-// UnpinKey gives back one PinKey that succeeded. Unmatched calls corrupt the pin count; the
-// arena then never gives its key away (protection is not lost, keys are).
-func (a *Arena) UnpinKey() {
+// unpinKey gives back one pinKey that succeeded. Only package domain pins (through
+// internal/seam), always in pairs.
+func (a *Arena) unpinKey() {
 	if a.vk != nil {
 		a.vk.unpin()
 	}

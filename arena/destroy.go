@@ -91,8 +91,8 @@ func (a *Arena) checkFromKernel(ref slotRef, buf *[canarySize]byte) error {
 		a.cfg.name, r.base+uintptr(off), s.size, where, ErrCorrupted)
 }
 
-// wipeRegion wipes r's pages in use without changing their protection: through the kernel's
-// view, or, where there is none, by discarding them (discardPages). Secret memory has no kernel
+// wipeRegion wipes r's pages in use without changing their protection: small runs through the
+// kernel's view, large runs (and all where there is no view) by discarding them. Secret memory has no kernel
 // view, and the kernel zeroes its pages itself when the region is unmapped.
 func wipeRegion(r *region) error {
 	if r.secret {
@@ -100,15 +100,23 @@ func wipeRegion(r *region) error {
 	}
 	var err error
 	forUsedRuns(r, func(off, n int) {
-		if err == nil {
-			err = kernelZero(r.base+uintptr(off), n)
+		if err != nil {
+			return
+		}
+		if n >= discardBytes { // cheaper to drop than to write, and commits nothing
+			err = discardPages(r.mem[off : off+n])
+			return
+		}
+		if kernelZero(r.base+uintptr(off), n) != nil {
+			err = discardPages(r.mem[off : off+n])
 		}
 	})
-	if err != nil {
-		return discardPages(r.mem)
-	}
-	return nil
+	return err
 }
+
+// discardBytes: runs of pages from this size on are discarded (private anonymous pages read back
+// as zeros) rather than written with zeros.
+const discardBytes = 64 << 10
 
 // forUsedRuns calls f for each run of pages of r that holds or held objects (byte offset and
 // length). Pages never handed out hold nothing, and are not touched (nor committed).

@@ -13,7 +13,8 @@
 // with its key (see More arenas than keys), which every thread's rights register denies: the pages are readable and
 // writable (PROT_READ|PROT_WRITE) but fault for every thread except one that a domain opened them
 // for (Mode PKU). Elsewhere, or with PKEYARENA_FORCE_FALLBACK=1, the pages are PROT_NONE at rest
-// and Open makes them accessible to the whole process until the last Release (Mode Mprotect):
+// and entering a domain makes them accessible to the whole process until the last one exits
+// (Mode Mprotect):
 // protection is temporal, not per thread. Mode tells which; RequirePKU refuses the fallback.
 //
 // # Allocation
@@ -32,7 +33,7 @@
 // # More arenas than keys
 //
 // In PKU mode an arena holds a virtual key, bound to a hardware key while it is used. Entering a
-// domain pins the keys of its arenas (PinKey); a pinned key stays with its arena. When an arena
+// domain pins the keys of its arenas; a pinned key stays with its arena. When an arena
 // without a key is needed and the kernel has no key left, the least recently used arena that
 // nobody has pinned (approximated by the CLOCK algorithm) loses its key: its pages are parked,
 // PROT_NONE under the default key 0, which no thread can access whatever its register says, and
@@ -62,7 +63,7 @@
 //     PKU mode through its own register, with the key pinned; where no key can be had, and in
 //     Mprotect mode, through the kernel's view (/proc/self/mem), which leaves every page's
 //     protection as it is. Two moments open pages to every thread in Mprotect mode: the first
-//     Open of a domain wipes the frees pending since the arena was last open in place, with
+//     Enter of a domain wipes the frees pending since the arena was last open in place, with
 //     the pages read-write for that moment (also for a read-only grant), and, with SecretMem
 //     backing or where /proc/self/mem cannot be opened, a batched wipe or Check opens the
 //     regions that hold the slots it touches. Outside Linux the final wipe does the same. In

@@ -90,23 +90,6 @@ func ExampleFreeSlice() {
 	// Output: <nil>
 }
 
-// Settled turns false when a Free leaves bytes to wipe; the next opening (a domain's Enter) wipes
-// them first.
-func ExampleArena_Settled() {
-	keys, _ := arena.NewArena()
-	defer keys.Close()
-	secret, _ := keys.Alloc(32)
-	fmt.Println(keys.Settled())
-	keys.Free(secret)
-	fmt.Println(keys.Settled(), keys.Stats().Pending) // the 32 bytes wait, still protected
-	keys.Check()                                      // wipes them (so would Open, or a domain's Enter)
-	fmt.Println(keys.Settled(), keys.Stats().Pending)
-	// Output:
-	// true
-	// false 32
-	// true 0
-}
-
 func ExampleArena_Check() {
 	keys, _ := arena.NewArena()
 	defer keys.Close()
@@ -173,21 +156,6 @@ func ExampleWithBacking() {
 	}
 }
 
-// PinKey and UnpinKey are what domain.Enter and Exit do per arena in PKU mode: while pinned, the
-// arena keeps its hardware key. Most code uses package domain instead.
-func ExampleArena_PinKey() {
-	a, _ := arena.NewArena()
-	defer a.Close()
-	k, err := a.PinKey(true)
-	if errors.Is(err, pkru.ErrNotSupported) {
-		fmt.Println("no protection keys: Mprotect mode")
-		return
-	}
-	defer a.UnpinKey()
-	now, _ := a.Key()
-	fmt.Println("pinned:", k == now)
-}
-
 // Keys tells how often arenas had to take keys from each other.
 func ExampleKeys() {
 	st := arena.Keys()
@@ -204,8 +172,8 @@ func ExampleDedicatedKey() {
 		return
 	}
 	defer signing.Close()
-	_, fixed := signing.FixedKey()
-	fmt.Println(fixed == (signing.Mode() == arena.PKU))
+	_, bound := signing.Key() // in PKU mode, for the arena's whole life
+	fmt.Println(bound == (signing.Mode() == arena.PKU))
 	// Output: true
 }
 

@@ -1,5 +1,7 @@
 package arena
 
+import "github.com/pkeyarena/pkeyarena/pkru"
+
 // Test-only access to internals.
 
 // SetBeforeUnmap installs a hook that sees each region's bytes after Close's wipe.
@@ -33,3 +35,14 @@ func SetHold(f func(op string)) (restore func()) {
 	hold = f
 	return func() { hold = old }
 }
+
+// The plumbing package domain reaches through internal/seam, for this package's tests.
+
+func (a *Arena) PinKey(wait bool) (pkru.Key, error) { return a.pinKey(wait) }
+func (a *Arena) UnpinKey()                          { a.unpinKey() }
+func (a *Arena) FixedKey() (pkru.Key, bool)         { return a.fixedKey() }
+func (a *Arena) Open(acc pkru.Access) error         { return a.open(acc) }
+func (a *Arena) Release(acc pkru.Access)            { a.release(acc) }
+func (a *Arena) Settled() bool                      { return a.readyToEnter() }
+
+var LibraryKeys = libraryKeys

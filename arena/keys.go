@@ -34,10 +34,10 @@ func registerKey(k pkru.Key, delta int) {
 	library.bits.Store(&b)
 }
 
-// LibraryKeys returns the register bits of every protection key held by an open arena (mask)
+// libraryKeys returns the register bits of every protection key held by an open arena (mask)
 // and the value of those bits that denies all of them (deny). One atomic load; for package
 // domain.
-func LibraryKeys() (mask, deny pkru.Rights) {
+func libraryKeys() (mask, deny pkru.Rights) {
 	if b := library.bits.Load(); b != nil {
 		return b.mask, b.deny
 	}
@@ -48,7 +48,7 @@ func LibraryKeys() (mask, deny pkru.Rights) {
 // opens a key that its closed arena gave back (and that another arena may hold now).
 func (a *Arena) Closed() bool { return a.closed.Load() }
 
-// Settled reports that the arena is not closed and no Free waits to be wiped. Package domain
-// checks it on Enter for arenas with a dedicated key (it inlines) and calls Open when it is false,
+// readyToEnter reports that the arena is not closed and no Free waits to be wiped. Package domain
+// checks it on Enter for arenas with a dedicated key and calls open when it is false,
 // so that code inside a domain never reads a freed object's bytes.
-func (a *Arena) Settled() bool { return !a.dirty.Load() && !a.closed.Load() }
+func (a *Arena) readyToEnter() bool { return !a.dirty.Load() && !a.closed.Load() }

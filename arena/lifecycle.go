@@ -7,14 +7,14 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// Open is the mechanism package domain composes; most code calls domain.Enter instead.
+// open is the mechanism package domain composes (through internal/seam) for each grant.
 //
 // In Mprotect mode it makes the arena's pages readable (ReadOnly) or readable and writable
 // (ReadWrite) by every thread of the process until the matching Release; opens are counted, and
 // the pages get the union of the access of all current opens. Pending frees are wiped first.
 // In PKU mode it only checks the arena is usable and wipes pending frees: access is per thread,
-// given by writing the thread's rights register with the arena's key (see PinKey).
-func (a *Arena) Open(acc pkru.Access) error {
+// given by writing the thread's rights register with the arena's key (see pinKey).
+func (a *Arena) open(acc pkru.Access) error {
 	if acc != pkru.ReadOnly && acc != pkru.ReadWrite {
 		return fmt.Errorf("arena %q: Open(%v): %w", a.cfg.name, acc, ErrInvalidOption)
 	}
@@ -47,9 +47,9 @@ func (a *Arena) Open(acc pkru.Access) error {
 	return nil
 }
 
-// Release undoes one Open with the same access. An unmatched Release panics: it is a programming
-// error that would otherwise leave the pages open or closed under another user.
-func (a *Arena) Release(acc pkru.Access) {
+// release undoes one open with the same access. An unmatched release panics: it would leave the
+// pages open or closed under another user.
+func (a *Arena) release(acc pkru.Access) {
 	if a.mode == PKU {
 		return
 	}

@@ -53,7 +53,7 @@ const (
 	stClosed   = 1 << 10
 )
 
-// KeyWait is how long PinKey(true), and so domain.Enter, waits for a protection key when every
+// KeyWait is how long domain.Enter (and the arena's own maintenance) waits for a protection key when every
 // key is pinned by threads inside other domains, before it gives up with ErrKeysPinned. Pins
 // last as long as a domain is entered, so waiting usually succeeds; it cannot when nested
 // domains on one thread need more keys than the hardware has (that would deadlock, so the wait
@@ -165,7 +165,7 @@ func (v *vkey) key() (pkru.Key, bool) {
 }
 
 // pin pins v's key, binding one first when v has none, and returns it. With wait it waits up to
-// KeyWait while every key is pinned. On error nothing is pinned. (Arena.PinKey repeats the fast
+// KeyWait while every key is pinned. On error nothing is pinned. (Arena.pinKey repeats the fast
 // path: neither inlines, and the copy saves a call on domain.Enter's path.) A dedicated key is never evicted, so its pins are not counted.
 func (v *vkey) pin(wait bool) (pkru.Key, error) {
 	if !v.dedicated {

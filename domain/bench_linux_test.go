@@ -6,6 +6,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/internal/seam"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -124,7 +125,7 @@ func missArena(b *testing.B) (*arena.Arena, *domain.Domain) {
 // takeAllKeysBut leaves the library only the key a holds: every other key the library holds is
 // given to dedicated arenas, and the kernel's are taken.
 func takeAllKeysBut(b *testing.B, a *arena.Arena) (release func()) {
-	a.PinKey(true)
+	seam.Of(a).PinKey(true)
 	var held []*arena.Arena
 	for {
 		x, err := arena.NewArena(arena.DedicatedKey())
@@ -133,7 +134,7 @@ func takeAllKeysBut(b *testing.B, a *arena.Arena) (release func()) {
 		}
 		held = append(held, x)
 	}
-	a.UnpinKey()
+	seam.Of(a).UnpinKey()
 	return func() {
 		for _, x := range held {
 			x.Close()

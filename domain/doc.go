@@ -15,7 +15,7 @@
 // thread's rights register: the domain's arenas get their granted access, every other arena of
 // this library is denied, and the register bits of keys owned by other code are untouched. No
 // system call, no allocation: two register writes, a few loads and, per granted arena, two atomic
-// counter updates that pin its key (arena.PinKey), nanoseconds. Every other thread, and this one
+// counter updates that pin its key, nanoseconds. Every other thread, and this one
 // after Exit, faults on the arenas' bytes.
 //
 // # More arenas than keys

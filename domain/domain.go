@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/seam"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -34,7 +35,8 @@ func ReadWrite(a *arena.Arena) Grant { return Grant{a, pkru.ReadWrite} }
 // enter from many goroutines at once.
 type Domain struct {
 	name   string
-	grants []Grant // one per arena, the widest access when an arena is granted twice
+	grants []Grant      // one per arena, the widest access when an arena is granted twice
+	plumb  []seam.Arena // the grants' arenas as internal/seam gives them, in the same order
 	mode   arena.Mode
 	mask   pkru.Rights // register bits of fixed keys: dedicated keys, or tests' synthetic ones
 	rights pkru.Rights // their values while inside
@@ -74,8 +76,10 @@ func New(grants ...Grant) (*Domain, error) {
 	}
 	d.fixed = d.mode == arena.PKU
 	for _, g := range d.grants {
+		p := seam.Of(g.Arena)
+		d.plumb = append(d.plumb, p)
 		names = append(names, fmt.Sprintf("%s:%v", g.Arena.Name(), g.Access))
-		if k, ok := g.Arena.FixedKey(); ok && d.fixed {
+		if k, ok := p.FixedKey(); ok && d.fixed {
 			d.mask |= pkru.Mask(k)
 			d.rights |= pkru.AllowAll.With(k, g.Access)
 		} else {
@@ -105,7 +109,7 @@ type Token struct {
 }
 
 // keyBits holds, per key, its register bits and their value for each access, so that Enter
-// looks them up rather than computing them (keys change at Enter now, see arena.PinKey).
+// looks them up rather than computing them (an arena's key can change between two Enters: key virtualisation).
 var keyBits = func() (t [pkru.NumKeys]struct {
 	mask  pkru.Rights
 	grant [pkru.ReadWrite + 1]pkru.Rights
@@ -123,7 +127,7 @@ var keyBits = func() (t [pkru.NumKeys]struct {
 // the thread until Exit. Every Enter needs exactly one Exit of its token, on the same goroutine,
 // in last-in first-out order.
 //
-// In PKU mode Enter pins the protection key of each arena it grants (arena.PinKey): an arena that
+// In PKU mode Enter pins the protection key of each arena it grants: an arena that
 // has no key gets one, and while the domain is inside, no arena it grants loses its key. When
 // every key is pinned by threads inside other domains, Enter waits up to arena.KeyWait for one
 // to be unpinned. Enter panics when that wait fails (see TryEnter to get an error instead) and
@@ -132,7 +136,7 @@ func (d *Domain) Enter() Token {
 	if d.fixed { // every arena has a dedicated key: nothing to pin, the rights are known
 		runtime.LockOSThread()
 		for i := range d.grants {
-			if a := d.grants[i].Arena; !a.Settled() { // closed, or frees to wipe (Open does)
+			if a := d.plumb[i]; !a.ReadyToEnter() { // closed, or frees to wipe (Open does)
 				if err := a.Open(d.grants[i].Access); err != nil {
 					runtime.UnlockOSThread()
 					panic(fmt.Sprintf("%v: Enter: %v", d, err))
@@ -165,10 +169,10 @@ func (d *Domain) enter(wait bool) (Token, error) {
 	}
 	mine, rights := d.mask, d.rights
 	for i := range d.grants {
-		k, err := d.grants[i].Arena.PinKey(wait)
+		k, err := d.plumb[i].PinKey(wait)
 		if err != nil {
 			for j := i - 1; j >= 0; j-- {
-				d.grants[j].Arena.UnpinKey()
+				d.plumb[j].UnpinKey()
 			}
 			runtime.UnlockOSThread()
 			return Token{}, fmt.Errorf("%v: Enter: %w", d, err)
@@ -182,7 +186,7 @@ func (d *Domain) enter(wait bool) (Token, error) {
 // write switches the register to rights on the bits of keys mine, denies every other key of the
 // library, and leaves other keys' bits alone.
 func (d *Domain) write(mine, rights pkru.Rights) Token {
-	lib, deny := arena.LibraryKeys()
+	lib, deny := seam.LibraryKeys()
 	mask := lib | mine // every bit this Enter decides
 	saved := readRights()
 	wrote := saved&^mask | deny&^mine | rights
@@ -215,7 +219,7 @@ func (t Token) Exit() {
 	writeRights(cur&^t.mask | t.saved&t.mask)
 	if !t.d.fixed {
 		for i := range t.d.grants {
-			t.d.grants[i].Arena.UnpinKey() // after the register no longer grants the keys
+			t.d.plumb[i].UnpinKey() // after the register no longer grants the keys
 		}
 	}
 	pop(t.ent, uint32(t.ids>>32))
@@ -232,9 +236,9 @@ func (d *Domain) Do(fn func() error) error {
 
 func (d *Domain) enterMprotect() error {
 	for i, g := range d.grants {
-		if err := g.Arena.Open(g.Access); err != nil {
+		if err := d.plumb[i].Open(g.Access); err != nil {
 			for j := i - 1; j >= 0; j-- {
-				d.grants[j].Arena.Release(d.grants[j].Access)
+				d.plumb[j].Release(d.grants[j].Access)
 			}
 			return fmt.Errorf("%v: Enter: %w", d, err)
 		}
@@ -244,6 +248,6 @@ func (d *Domain) enterMprotect() error {
 
 func (d *Domain) exitMprotect() {
 	for i := len(d.grants) - 1; i >= 0; i-- {
-		d.grants[i].Arena.Release(d.grants[i].Access)
+		d.plumb[i].Release(d.grants[i].Access)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/internal/seam"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -436,7 +437,7 @@ func TestEnterWipesPendingFrees(t *testing.T) {
 			if err := a.Free(b); err != nil {
 				t.Fatal(err)
 			}
-			if a.Settled() {
+			if seam.Of(a).ReadyToEnter() {
 				t.Fatal("Settled right after a Free: nothing waits to be wiped?")
 			}
 			d.Do(func() error {
@@ -447,8 +448,8 @@ func TestEnterWipesPendingFrees(t *testing.T) {
 				}
 				return nil
 			})
-			if !a.Settled() || a.Stats().Pending != 0 {
-				t.Errorf("after Enter: settled %v, pending %d", a.Settled(), a.Stats().Pending)
+			if !seam.Of(a).ReadyToEnter() || a.Stats().Pending != 0 {
+				t.Errorf("after Enter: settled %v, pending %d", seam.Of(a).ReadyToEnter(), a.Stats().Pending)
 			}
 		})
 	}

@@ -83,11 +83,11 @@ func checkTop(d *Domain, e *nestEntry, id uint32) {
 
 func badExit(d *Domain, e *nestEntry, id uint32) {
 	if e.g.Load() != gid.Current() {
-		panic(fmt.Sprintf("%v: Exit of a token that is not live on this goroutine: it was "+
+		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the token is not live on this goroutine: it was "+
 			"exited already, or Enter ran on another goroutine (Exit must run on the goroutine "+
 			"that called Enter)", d))
 	}
-	panic(fmt.Sprintf("%v: Exit of token #%d, which is not the innermost one of this "+
+	panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: token #%d is not the innermost one of this "+
 		"goroutine: token #%d, entered later, is still inside (exit it first), or this token "+
 		"was exited already", d, id, e.top))
 }
