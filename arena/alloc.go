@@ -10,7 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/pkeyarena/pkeyarena/guard"
+	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -400,7 +400,7 @@ func (a *Arena) newRegion(need int) (*region, error) {
 		}
 		r := &region{mapping: mapping, mem: mem, base: addrOf(mem), secret: a.cfg.backing == SecretMem}
 		guardBytes := uintptr(len(mapping)-len(mem)) / 2
-		reg := guard.Region{
+		reg := regions.Region{
 			Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),
 			GuardBelow: guardBytes, GuardAbove: guardBytes, Key: -1,
 		}
@@ -412,7 +412,7 @@ func (a *Arena) newRegion(need int) (*region, error) {
 				return -1
 			}
 		}
-		r.unregister, err = guard.Register(reg)
+		r.unregister, err = regions.Register(reg)
 		if err != nil {
 			unmapRegion(mapping)
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pkeyarena/pkeyarena/arena"
-	"github.com/pkeyarena/pkeyarena/guard"
+	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -65,7 +65,7 @@ func TestCleanupBackstop(t *testing.T) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, ok := guard.Lookup(start); ok {
+	if _, ok := regions.Lookup(start); ok {
 		t.Error("the region is still registered with guard")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -84,7 +85,7 @@ func Catch(fn func()) (err error) {
 // classify builds the Violation for a fault at addr, or returns nil when addr is not in a
 // registered region.
 func classify(addr uintptr) *Violation {
-	reg, ok := Lookup(addr)
+	reg, ok := regions.Lookup(addr)
 	if !ok {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/guard"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/internal/regions"
 )
 
 func TestMain(m *testing.M) {
@@ -99,7 +100,7 @@ func TestGuardPageOverflow(t *testing.T) {
 	a := newArena(t, "buf")
 	b := alloc(t, a, 32)
 	d, _ := domain.New(domain.ReadOnly(a))
-	reg, ok := guard.Lookup(uintptr(unsafe.Pointer(&b[0])))
+	reg, ok := regions.Lookup(uintptr(unsafe.Pointer(&b[0])))
 	if !ok {
 		t.Fatal("the arena's region is not registered")
 	}
@@ -152,31 +153,4 @@ func TestCatchConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-func TestRegistry(t *testing.T) {
-	r := guard.Region{Arena: "x", Start: 0x10000, End: 0x14000, GuardBelow: 0x1000, GuardAbove: 0x1000, Key: -1}
-	un, err := guard.Register(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		addr uintptr
-		ok   bool
-	}{{0xffff, false}, {0x10000, true}, {0x13fff, true}, {0x14000, false}} {
-		if _, ok := guard.Lookup(tt.addr); ok != tt.ok {
-			t.Errorf("Lookup(%#x) = %v, want %v", tt.addr, ok, tt.ok)
-		}
-	}
-	if _, err := guard.Register(guard.Region{Arena: "y", Start: 0x13000, End: 0x15000}); err == nil {
-		t.Error("an overlapping region was accepted")
-	}
-	if _, err := guard.Register(guard.Region{Start: 0x20000, End: 0x20000}); err == nil {
-		t.Error("an empty region was accepted")
-	}
-	un()
-	un() // idempotent
-	if _, ok := guard.Lookup(0x11000); ok {
-		t.Error("found after unregistering")
-	}
 }

@@ -12,7 +12,8 @@
 //     /proc/<pid>/mem access by other unprivileged processes) and, optionally, sets RLIMIT_CORE to
 //     zero. It is never called implicitly.
 //
-// Package arena registers its regions here (Register); guard knows nothing of arenas or domains.
+// Package arena registers its regions in a registry of its own (internal/regions) that guard
+// reads to name the arena of a faulting address; guard knows nothing of arenas or domains.
 //
 // # Limitations
 //

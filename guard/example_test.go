@@ -3,8 +3,6 @@ package guard_test
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"unsafe"
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/guard"
@@ -29,40 +27,6 @@ func ExampleCatch() {
 		fmt.Println(errors.Is(err, guard.ErrViolation), v.Arena, v.Where)
 	}
 	// Output: true session-keys data
-}
-
-// Lookup tells which arena owns an address, for reports; it takes no lock.
-func ExampleLookup() {
-	keys, _ := arena.NewArena(arena.Name("tokens"))
-	defer keys.Close()
-	token, _ := keys.Alloc(64)
-	r, ok := guard.Lookup(uintptr(unsafe.Pointer(unsafe.SliceData(token)))) // the address only: nothing is read
-	fmt.Println(ok, r.Arena)
-	// Output: true tokens
-}
-
-// Register is how package arena makes its regions known; other owners of protected mappings can
-// do the same, and unregister before unmapping.
-func ExampleRegister() {
-	mem := make([]byte, 3*4096) // stands for a mapping: guard page, data page, guard page
-	start := uintptr(unsafe.Pointer(&mem[0]))
-	unregister, err := guard.Register(guard.Region{
-		Arena: "my-mapping", Start: start, End: start + 3*4096,
-		GuardBelow: 4096, GuardAbove: 4096, Key: -1,
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	r, ok := guard.Lookup(start + 4096 + 100)
-	fmt.Println(ok, r.Arena, r.DataEnd()-r.DataStart())
-	unregister()
-	_, ok = guard.Lookup(start + 4096 + 100)
-	fmt.Println(ok)
-	runtime.KeepAlive(mem)
-	// Output:
-	// true my-mapping 4096
-	// false
 }
 
 // Harden at the start of main, before any secret exists: no core dumps, no ptrace or
