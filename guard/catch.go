@@ -61,7 +61,11 @@ func (v *Violation) Is(target error) bool { return target == ErrViolation }
 // Catch runs fn with the runtime's panic-on-fault switched on for this goroutine (the previous
 // setting is restored). A fault at an address inside a registered region returns a *Violation;
 // a fault anywhere else, and any other panic, is re-raised as it was. fn's normal return gives nil.
+// A nil fn is a programming error: Catch panics with "guard.Catch: nil function".
 func Catch(fn func()) (err error) {
+	if fn == nil {
+		panic("guard.Catch: nil function")
+	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		r := recover()

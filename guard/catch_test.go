@@ -154,3 +154,13 @@ func TestCatchConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A nil function is a programming error with a message of its own, not a nil dereference.
+func TestCatchNil(t *testing.T) {
+	defer func() {
+		if r, _ := recover().(string); r != "guard.Catch: nil function" {
+			t.Errorf("Catch(nil) panicked with %q", r)
+		}
+	}()
+	guard.Catch(nil)
+}

@@ -15,6 +15,9 @@ var (
 	// ErrNoKeys means that the kernel supports protection keys but has none left to allocate
 	// (pkey_alloc returned ENOSPC). The error also wraps the errno.
 	ErrNoKeys = errors.New("no free protection keys")
+	// ErrInvalidAccess is returned by Alloc for an Access other than NoAccess, ReadOnly and
+	// ReadWrite.
+	ErrInvalidAccess = errors.New("invalid access")
 	// ErrInvalidKey is returned for a key that cannot be freed or used (the default key 0, a
 	// negative key, or one outside the hardware's range).
 	ErrInvalidKey = errors.New("invalid protection key")

@@ -63,10 +63,11 @@ func probe() error {
 
 // Alloc allocates a protection key: a private user key this package has not handed out. The
 // calling thread gets access a to it (as pkey_alloc's init_val); every other thread keeps it
-// denied. It returns an error wrapping ErrNoKeys when all are handed out, or ErrNotSupported.
+// denied. It returns an error wrapping ErrNoKeys when all are handed out, ErrNotSupported, or
+// ErrInvalidAccess for an invalid a.
 func Alloc(a Access) (Key, error) {
 	if a > ReadWrite {
-		panic(fmt.Sprintf("pkru.Alloc: invalid access %d", a))
+		return 0, fmt.Errorf("pkru.Alloc(%d): %w", a, ErrInvalidAccess)
 	}
 	if err := Supported(); err != nil {
 		return 0, err

@@ -29,26 +29,29 @@ func probe() error {
 	}
 }
 
-func rightsFlags(a Access) int {
+func rightsFlags(a Access) (int, error) {
 	switch a {
 	case NoAccess:
-		return unix.PKEY_DISABLE_ACCESS
+		return unix.PKEY_DISABLE_ACCESS, nil
 	case ReadOnly:
-		return unix.PKEY_DISABLE_WRITE
+		return unix.PKEY_DISABLE_WRITE, nil
 	case ReadWrite:
-		return 0
+		return 0, nil
 	}
-	panic(fmt.Sprintf("pkru.Alloc: invalid access %d", a))
+	return 0, fmt.Errorf("pkru.Alloc(%d): %w", a, ErrInvalidAccess)
 }
 
 // Alloc allocates a protection key. The calling thread gets access a to it; every other thread
 // keeps the kernel's default for unallocated keys, which denies all access. Pass NoAccess unless
 // the goroutine holds runtime.LockOSThread, since the scheduler may move it afterwards.
 //
-// It returns an error wrapping [ErrNoKeys] (and unix ENOSPC) when the keys are exhausted, or
-// [ErrNotSupported] when [Supported] says no.
+// It returns an error wrapping [ErrNoKeys] (and unix ENOSPC) when the keys are exhausted,
+// [ErrNotSupported] when [Supported] says no, or [ErrInvalidAccess] for an invalid a.
 func Alloc(a Access) (Key, error) {
-	flags := rightsFlags(a)
+	flags, err := rightsFlags(a)
+	if err != nil {
+		return 0, err
+	}
 	if err := Supported(); err != nil {
 		return 0, err
 	}

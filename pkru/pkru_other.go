@@ -12,7 +12,12 @@ func probe() error {
 }
 
 // Alloc allocates a protection key. On this platform it always fails with [ErrNotSupported].
-func Alloc(a Access) (Key, error) { return 0, Supported() }
+func Alloc(a Access) (Key, error) {
+	if a > ReadWrite {
+		return 0, fmt.Errorf("pkru.Alloc(%d): %w", a, ErrInvalidAccess)
+	}
+	return 0, Supported()
+}
 
 // Free returns k to the kernel. On this platform it always fails with [ErrNotSupported].
 func (k Key) Free() error { return fmt.Errorf("pkey_free(%d): %w", k, Supported()) }

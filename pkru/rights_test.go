@@ -1,6 +1,7 @@
 package pkru_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -44,5 +45,15 @@ func TestRightsPanicsOnBadKey(t *testing.T) {
 func TestAccessString(t *testing.T) {
 	if got := pkru.Access(9).String(); got != "Access(9)" {
 		t.Errorf("invalid Access string %q", got)
+	}
+}
+
+// An access level outside NoAccess..ReadWrite is refused with ErrInvalidAccess on every
+// platform, before anything is allocated.
+func TestAllocInvalidAccess(t *testing.T) {
+	for _, a := range []pkru.Access{pkru.ReadWrite + 1, 9, 255} {
+		if k, err := pkru.Alloc(a); !errors.Is(err, pkru.ErrInvalidAccess) {
+			t.Errorf("Alloc(%d) = %d, %v; want ErrInvalidAccess", a, k, err)
+		}
 	}
 }
