@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -14,8 +15,8 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// maxAlloc bounds a single allocation (16 GiB).
-const maxAlloc = 1 << 34
+// maxAlloc bounds a single allocation: 16 GiB, or 1 GiB where int has 32 bits.
+const maxAlloc = min(1<<34, math.MaxInt/2+1)
 
 // region is one mapping: guard page, usable pages, guard page.
 type region struct {

@@ -2,8 +2,10 @@ package arena_test
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -92,13 +94,17 @@ func TestAllocSizes(t *testing.T) {
 
 func TestAllocInvalidSize(t *testing.T) {
 	a := newArena(t)
-	for _, n := range []int{0, -1, -1 << 40, 1<<34 + 1} {
+	for _, n := range []int{0, -1, math.MinInt, arena.MaxAlloc + 1, math.MaxInt} {
 		if b, err := a.Alloc(n); !errors.Is(err, arena.ErrInvalidSize) || b != nil {
 			t.Errorf("Alloc(%d) = %d bytes, %v; want ErrInvalidSize", n, len(b), err)
 		}
 	}
 	if st := a.Stats(); st.Regions != 0 {
 		t.Errorf("invalid sizes mapped memory: %+v", st)
+	}
+	// The size limit fits int on every platform: 16 GiB with 64-bit int, 1 GiB with 32-bit.
+	if want := map[int]uint64{64: 1 << 34, 32: 1 << 30}[strconv.IntSize]; uint64(arena.MaxAlloc) != want {
+		t.Errorf("MaxAlloc = %d with %d-bit int, want %d", arena.MaxAlloc, strconv.IntSize, want)
 	}
 }
 

@@ -46,3 +46,6 @@ func (a *Arena) Release(acc pkru.Access)            { a.release(acc) }
 func (a *Arena) Settled() bool                      { return a.readyToEnter() }
 
 var LibraryKeys = libraryKeys
+
+// MaxAlloc is the largest single allocation.
+const MaxAlloc = maxAlloc

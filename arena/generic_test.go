@@ -2,6 +2,7 @@ package arena_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -103,7 +104,7 @@ func TestMakeSlice(t *testing.T) {
 	if err := arena.FreeSlice(a, s[:0]); err != nil {
 		t.Fatalf("FreeSlice of a re-sliced (same start, same cap) slice: %v", err)
 	}
-	for _, c := range [][2]int{{-1, 1}, {2, 1}, {0, 0}, {1, 1 << 40}} {
+	for _, c := range [][2]int{{-1, 1}, {2, 1}, {0, 0}, {1, arena.MaxAlloc/8 + 1}, {1, math.MaxInt}} {
 		if _, err := arena.MakeSlice[uint64](a, c[0], c[1]); !errors.Is(err, arena.ErrInvalidSize) {
 			t.Errorf("MakeSlice(%d, %d): %v", c[0], c[1], err)
 		}

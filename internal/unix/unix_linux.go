@@ -129,12 +129,8 @@ var (
 
 // MmapFixed maps fd over the pages of b (MAP_FIXED), which must be an existing mapping.
 func MmapFixed(b []byte, prot, flags, fd int) error {
-	_, _, e := linux.Syscall6(linux.SYS_MMAP, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-		uintptr(prot), uintptr(flags|linux.MAP_FIXED), uintptr(fd), 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+	_, err := linux.MmapPtr(fd, 0, unsafe.Pointer(&b[0]), uintptr(len(b)), prot, flags|linux.MAP_FIXED)
+	return err
 }
 
 // Used by tests that fork.
