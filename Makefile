@@ -2,7 +2,8 @@
 #
 #   make test                       host tests with -race, then the whole suite under emulated PKU,
 #                                   then the pkru, domain, arena, guard suites under emulated POWER keys
-#   make test-host                  host tests only (PKU tests skip here, naming make test-vm)
+#   make test-host                  host tests only: on a PKU host in both modes, PKU tests required;
+#                                   elsewhere Mprotect mode (PKU tests skip, naming make test-vm)
 #   make test-vm PKGS=./pkru/ TESTFLAGS='-run X -v'
 #                                   the suite inside QEMU (-cpu max: emulated PKU); installs QEMU and
 #                                   fetches the kernel when missing
@@ -21,15 +22,26 @@ TESTFLAGS ?=
 VMRUN     := $(CURDIR)/bin/vmrun
 # -race needs cgo; everything else runs as a static binary in the guest.
 VM_CGO     = $(if $(findstring -race,$(TESTFLAGS)),1,0)
-# Test data beside the repository (the Wycheproof vectors) travels into the guest.
-export VMRUN_FILES ?= $(wildcard $(abspath $(CURDIR)/../shared/testdata))
+STATICCHECK ?= staticcheck
+# Whether this host's CPU and kernel have protection keys (the flags pkru.Supported checks first).
+HOST_PKU := $(shell grep -qw pku /proc/cpuinfo 2>/dev/null && grep -qw ospke /proc/cpuinfo && echo 1)
 
 .PHONY: test test-host test-vm test-vm-ppc64le test-vm-nopku test-vm-nopku-ppc64le vm-deps vmrun lint bench bench-compare demo fuzz
 
 test: test-host test-vm test-vm-ppc64le
 
+# On a PKU host: the suite on hardware keys with PKEYARENA_REQUIRE_PKU=1 (no PKU test may skip),
+# then again in Mprotect mode. Elsewhere: Mprotect mode only; make test-vm checks PKU.
 test-host:
+ifeq ($(HOST_PKU),1)
+	@echo "== host: PKU hardware, every PKU test must run (PKEYARENA_REQUIRE_PKU=1)"
+	PKEYARENA_REQUIRE_PKU=1 $(GO) test -race $(TESTFLAGS) $(PKGS)
+	@echo "== host: the same suites in Mprotect mode (PKEYARENA_FORCE_FALLBACK=1)"
+	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) ./arena/ ./domain/ ./guard/ ./examples/...
+else
+	@echo "== host: no PKU here: Mprotect mode natively; PKU is checked under emulation (make test-vm)"
 	$(GO) test -race $(TESTFLAGS) $(PKGS)
+endif
 	$(GO) test -tags pkeyarena_softreg -run 'Software|Softreg' ./domain/ ./arena/
 
 # A short fuzz run (CI); run it for 10 minutes or more with FUZZTIME=10m. Each new interesting
@@ -54,8 +66,9 @@ test-vm: vm-deps vmrun
 	CGO_ENABLED=$(VM_CGO) $(GO) test -exec $(VMRUN) $(TESTFLAGS) $(PKGS)
 
 # linux/ppc64le: QEMU's PowerNV POWER9 with the hash MMU (disable_radix), where the kernel hands
-# out AMR keys. The guest's /init is vmrun built for ppc64le. PPC_PKGS: the suites issue 7 asks
-# for (pkru, domain), arena's and guard's; the POWER guest sets PKEYARENA_EMULATED_AMR=1 for the tests' TLB workaround (docs/testing.md).
+# out AMR keys. The guest's /init is vmrun built for ppc64le. PPC_PKGS: pkru, domain, arena and
+# guard; the POWER guest sets PKEYARENA_EMULATED_AMR=1 for the tests' TLB workaround
+# (docs/testing.md).
 PPC_PKGS ?= ./pkru/ ./domain/ ./arena/ ./guard/
 test-vm-ppc64le: vmrun
 	@scripts/vm-deps.sh ppc64el >/dev/null
@@ -90,8 +103,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags pkeyarena_softreg ./...
-	staticcheck ./...
-	cd bench && $(GO) vet ./... && staticcheck ./...
+	$(STATICCHECK) ./...
+	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -9,4 +9,4 @@ require (
 
 require go.uber.org/goleak v1.3.0
 
-require filippo.io/edwards25519 v1.2.0 // indirect
+require filippo.io/edwards25519 v1.2.0
