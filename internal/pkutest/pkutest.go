@@ -30,7 +30,7 @@ func RequirePKU(tb testing.TB) {
 		return
 	}
 	if InVM() {
-		tb.Fatalf("protection keys are required here (%s=1, set by the VM runner) but unavailable: %v", RequireEnv, err)
+		tb.Fatalf("protection keys are required here (%s=1, set by the VM runner and by make test-host on a PKU host) but unavailable: %v", RequireEnv, err)
 	}
 	tb.Skipf("needs protection keys (%v); run it under emulated PKU with: make test-vm PKGS=%s", err, pkgArg())
 }
