@@ -25,8 +25,8 @@ func TestModeMatchesSupport(t *testing.T) {
 	if _, ok := a.Key(); ok != (want == arena.PKU) {
 		t.Errorf("Key() ok=%v in mode %v", ok, a.Mode())
 	}
-	if pkutest.InVM() && a.Mode() != arena.PKU {
-		t.Fatal("under the VM runner the arena must use protection keys")
+	if pkutest.Required() && a.Mode() != arena.PKU {
+		t.Fatal("protection keys are required here, but the arena does not use them")
 	}
 	t.Logf("%v, stats %+v", a, a.Stats())
 }
@@ -375,8 +375,9 @@ func TestFreeIsBatched(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		must(t, a.Free(mustAlloc(t, a, 32)))
 	}
-	if st := a.Stats(); st.Pending > 1024+32 {
-		t.Errorf("pending %d bytes, bound 1024 (one shard in use)", st.Pending)
+	// The bound is per shard: a goroutine whose stack moved may have used a second one.
+	if most := a.MostPendingInAShard(); most > 1024+32 {
+		t.Errorf("a shard holds %d pending bytes, bound 1024 (all shards: %d)", most, a.Stats().Pending)
 	}
 }
 

@@ -49,3 +49,15 @@ var LibraryKeys = libraryKeys
 
 // MaxAlloc is the largest single allocation.
 const MaxAlloc = maxAlloc
+
+// MostPendingInAShard returns the pending bytes of the shard that holds the most.
+func (a *Arena) MostPendingInAShard() int {
+	most := 0
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.mu.Lock()
+		most = max(most, sh.pendingBytes)
+		sh.mu.Unlock()
+	}
+	return most
+}

@@ -13,12 +13,20 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// RequireEnv names the variable the VM runner sets inside the guest: there, protection keys must
-// be present, and a test that finds none fails instead of skipping.
+// RequireEnv names the variable that makes protection keys mandatory: a test that finds none
+// fails instead of skipping. The VM runner sets it in the guest, and make test-host on a PKU host.
 const RequireEnv = "PKEYARENA_REQUIRE_PKU"
 
-// InVM reports whether the test runs under the emulated-PKU runner (make test-vm).
-func InVM() bool { return os.Getenv(RequireEnv) == "1" }
+// GuestEnv names the variable the VM runner sets inside the guest only.
+const GuestEnv = "PKEYARENA_VM_GUEST"
+
+// Required reports whether protection keys are mandatory here (RequireEnv).
+func Required() bool { return os.Getenv(RequireEnv) == "1" }
+
+// InVM reports whether the test runs inside the emulated-PKU guest (make test-vm): only there may
+// a test change machine-wide settings (core_pattern) or rely on the guest kernel's known
+// behaviour. A PKU host with RequireEnv set is not the guest.
+func InVM() bool { return os.Getenv(GuestEnv) == "1" }
 
 // RequirePKU skips the test when protection keys are unavailable, with a message naming the
 // command that runs it under emulated PKU; under the VM runner it fails instead, so that a broken
@@ -29,7 +37,7 @@ func RequirePKU(tb testing.TB) {
 	if err == nil {
 		return
 	}
-	if InVM() {
+	if Required() {
 		tb.Fatalf("protection keys are required here (%s=1, set by the VM runner and by make test-host on a PKU host) but unavailable: %v", RequireEnv, err)
 	}
 	tb.Skipf("needs protection keys (%v); run it under emulated PKU with: make test-vm PKGS=%s", err, pkgArg())

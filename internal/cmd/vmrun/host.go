@@ -231,7 +231,7 @@ func passEnv(machineEnv []string) []string {
 		}
 	}
 	env = append(env, machineEnv...)
-	return append(env, "PKEYARENA_REQUIRE_PKU=1")
+	return append(env, "PKEYARENA_REQUIRE_PKU=1", "PKEYARENA_VM_GUEST=1")
 }
 
 // writeInitramfs packs /init (self), the test binary, its shared libraries, the working

@@ -12,8 +12,8 @@
 // and exits with the test binary's exit status.
 //
 // Arguments and the environment travel inside the initramfs, never on the kernel command line
-// (which splits on spaces). The guest gets PKEYARENA_REQUIRE_PKU=1, the PKEYARENA_*, GO* runtime
-// variables of the host, and those named in VMRUN_ENV (comma-separated).
+// (which splits on spaces). The guest gets PKEYARENA_REQUIRE_PKU=1 and PKEYARENA_VM_GUEST=1, the
+// PKEYARENA_*, GO* runtime variables of the host, and those named in VMRUN_ENV (comma-separated).
 //
 // Environment of the host side:
 //
