@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -261,7 +262,7 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 	var key pkru.Key
 	if a.mode == PKU { // pinned first: the canaries are written, and a new region tagged, with it
-		k, err := a.vk.pin(true)
+		k, err := a.vk.pin(KeyWait, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -467,7 +468,7 @@ func revokeThread(saved pkru.Rights) {
 // openThread pins the arena's key and grants it to the calling thread (PKU mode); the returned
 // func revokes and unpins.
 func (a *Arena) openThread() (func(), error) {
-	k, err := a.vk.pin(true)
+	k, err := a.vk.pin(KeyWait, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -616,7 +617,11 @@ func (a *Arena) pendingMax() int {
 // batch. It fails only when no key can be had (ErrKeysPinned; with wait, after KeyWait) or the
 // arena is closed.
 func (a *Arena) wipeShard(sh *shard, wait bool) error {
-	k, err := a.vk.pin(wait)
+	var d time.Duration
+	if wait {
+		d = KeyWait
+	}
+	k, err := a.vk.pin(d, nil)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -318,13 +319,13 @@ func (a *Arena) Key() (pkru.Key, bool) {
 // key from the kernel, or else the key of the least recently used arena that nobody has pinned,
 // whose pages are parked; the arena's regions are then re-tagged with the key (one
 // pkey_mprotect per region of each arena). Until the matching unpinKey the arena keeps that key.
-// When every key is pinned, pinKey(true) waits up to KeyWait, pinKey(false) not at all, before
+// When every key is pinned, pinKey waits up to wait, or until done is closed, before
 // returning ErrKeysPinned. On a closed arena it returns ErrClosed; in Mprotect mode an error
 // wrapping pkru.ErrNotSupported. On error nothing is pinned.
 //
 // Frees still pending are wiped first, so code inside a domain never reads a freed object's
 // bytes.
-func (a *Arena) pinKey(wait bool) (pkru.Key, error) {
+func (a *Arena) pinKey(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if v := a.vk; v != nil { // vkey.pin's fast path, repeated here to save a call per grant
 		if !v.dedicated {
 			v.in.Add(1)
@@ -332,14 +333,14 @@ func (a *Arena) pinKey(wait bool) (pkru.Key, error) {
 		if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound && !a.dirty.Load() {
 			return pkru.Key(s & stKeyMask), nil
 		}
-		return a.pinSlow(wait)
+		return a.pinSlow(wait, done)
 	}
 	return 0, a.noKeys()
 }
 
 // pinSlow is pinKey when the key is not bound, or frees wait to be wiped.
-func (a *Arena) pinSlow(wait bool) (pkru.Key, error) {
-	k, err := a.vk.pinSlowOrHit(wait)
+func (a *Arena) pinSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
+	k, err := a.vk.pinSlowOrHit(wait, done)
 	if err != nil {
 		return 0, err
 	}

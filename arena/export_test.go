@@ -38,12 +38,17 @@ func SetHold(f func(op string)) (restore func()) {
 
 // The plumbing package domain reaches through internal/seam, for this package's tests.
 
-func (a *Arena) PinKey(wait bool) (pkru.Key, error) { return a.pinKey(wait) }
-func (a *Arena) UnpinKey()                          { a.unpinKey() }
-func (a *Arena) FixedKey() (pkru.Key, bool)         { return a.fixedKey() }
-func (a *Arena) Open(acc pkru.Access) error         { return a.open(acc) }
-func (a *Arena) Release(acc pkru.Access)            { a.release(acc) }
-func (a *Arena) Settled() bool                      { return a.readyToEnter() }
+func (a *Arena) PinKey(wait bool) (pkru.Key, error) {
+	if wait {
+		return a.pinKey(KeyWait, nil)
+	}
+	return a.pinKey(0, nil)
+}
+func (a *Arena) UnpinKey()                  { a.unpinKey() }
+func (a *Arena) FixedKey() (pkru.Key, bool) { return a.fixedKey() }
+func (a *Arena) Open(acc pkru.Access) error { return a.open(acc) }
+func (a *Arena) Release(acc pkru.Access)    { a.release(acc) }
+func (a *Arena) Settled() bool              { return a.readyToEnter() }
 
 var LibraryKeys = libraryKeys
 

@@ -53,12 +53,13 @@ const (
 	stClosed   = 1 << 10
 )
 
-// KeyWait is how long domain.Enter (and the arena's own maintenance) waits for a protection key when every
+// KeyWait is how long domain.Enter (and the arena's own maintenance) waits for a protection key
+// when every
 // key is pinned by threads inside other domains, before it gives up with ErrKeysPinned. Pins
 // last as long as a domain is entered, so waiting usually succeeds; it cannot when nested
 // domains on one thread need more keys than the hardware has (that would deadlock, so the wait
 // is bounded).
-var KeyWait = time.Second
+const KeyWait = time.Second
 
 // ErrKeysPinned is returned when an arena needs a protection key and every key the library holds
 // is pinned (a thread is inside a domain that uses it) and the kernel has none left. It wraps
@@ -167,34 +168,34 @@ func (v *vkey) key() (pkru.Key, bool) {
 // pin pins v's key, binding one first when v has none, and returns it. With wait it waits up to
 // KeyWait while every key is pinned. On error nothing is pinned. (Arena.pinKey repeats the fast
 // path: neither inlines, and the copy saves a call on domain.Enter's path.) A dedicated key is never evicted, so its pins are not counted.
-func (v *vkey) pin(wait bool) (pkru.Key, error) {
+func (v *vkey) pin(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if !v.dedicated {
 		v.in.Add(1)
 	}
 	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
 		return pkru.Key(s & stKeyMask), nil
 	}
-	return v.pinSlow(wait)
+	return v.pinSlow(wait, done)
 }
 
 // pinSlowOrHit finishes a pin whose fast path was cut short by something other than the key's
 // state (the caller counted the pin): a hit if the key is bound after all, pinSlow otherwise.
-func (v *vkey) pinSlowOrHit(wait bool) (pkru.Key, error) {
+func (v *vkey) pinSlowOrHit(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
 		return pkru.Key(s & stKeyMask), nil
 	}
-	return v.pinSlow(wait)
+	return v.pinSlow(wait, done)
 }
 
 func (v *vkey) closedErr() error { return fmt.Errorf("arena %q: %w", v.name, ErrClosed) }
 
 // pinSlow is pin after the fast path failed: v is unbound, being evicted or closed. The caller
 // counted its pin (unless dedicated); on error it is given back.
-func (v *vkey) pinSlow(wait bool) (pkru.Key, error) {
+func (v *vkey) pinSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if v.dedicated { // always bound: closed
 		return 0, v.closedErr()
 	}
-	k, err := v.bindSlow(wait)
+	k, err := v.bindSlow(wait, done)
 	if err != nil {
 		v.out.Add(1)
 	}
@@ -216,7 +217,8 @@ func (v *vkey) pinned() bool {
 }
 
 // bindSlow is pin's slow path: v is unbound, being evicted or closed. The caller holds a pin.
-func (v *vkey) bindSlow(wait bool) (pkru.Key, error) {
+// While every key is pinned it waits up to wait, or until done is closed.
+func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	deadline := time.Now().Add(KeyWait)
 	pause := 20 * time.Microsecond
 	for {
@@ -246,7 +248,7 @@ func (v *vkey) bindSlow(wait bool) (pkru.Key, error) {
 			pool.mu.Unlock()
 			return k, nil
 		}
-		if !errors.Is(err, ErrKeysPinned) || !wait || time.Now().After(deadline) {
+		if !errors.Is(err, ErrKeysPinned) || wait <= 0 || time.Now().After(deadline) || closed(done) {
 			v.failed++
 			pool.mu.Unlock()
 			return 0, fmt.Errorf("arena %q: %w", v.name, err)
@@ -254,6 +256,16 @@ func (v *vkey) bindSlow(wait bool) (pkru.Key, error) {
 		pool.mu.Unlock()
 		time.Sleep(pause)
 		pause = min(2*pause, time.Millisecond)
+	}
+}
+
+// closed reports whether done (nil: never) is closed.
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
 }
 

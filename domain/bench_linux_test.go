@@ -125,7 +125,7 @@ func missArena(b *testing.B) (*arena.Arena, *domain.Domain) {
 // takeAllKeysBut leaves the library only the key a holds: every other key the library holds is
 // given to dedicated arenas, and the kernel's are taken.
 func takeAllKeysBut(b *testing.B, a *arena.Arena) (release func()) {
-	seam.Of(a).PinKey(true)
+	seam.Of(a).PinKey(arena.KeyWait, nil)
 	var held []*arena.Arena
 	for {
 		x, err := arena.NewArena(arena.DedicatedKey())

@@ -25,7 +25,8 @@
 // Entering a domain whose arena has no key binds one (a miss: re-tagging that arena's pages,
 // after parking the least recently used unpinned arena's; system calls, microseconds). When
 // every key is pinned by threads inside other domains, Enter waits up to arena.KeyWait for one
-// and then panics; TryEnter returns an error wrapping arena.ErrKeysPinned at once instead.
+// and then panics; TryEnter returns an error wrapping arena.ErrKeysPinned at once instead, and
+// EnterContext waits until its context is done.
 // Waiting is the default because pins last only as long as a domain is entered; it is bounded
 // because nested domains on one thread that need more keys than exist would wait forever.
 //

@@ -1,10 +1,13 @@
 package domain
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/internal/seam"
@@ -130,7 +133,8 @@ var keyBits = func() (t [pkru.NumKeys]struct {
 // In PKU mode Enter pins the protection key of each arena it grants: an arena that
 // has no key gets one, and while the domain is inside, no arena it grants loses its key. When
 // every key is pinned by threads inside other domains, Enter waits up to arena.KeyWait for one
-// to be unpinned. Enter panics when that wait fails (see TryEnter to get an error instead) and
+// to be unpinned. Enter panics when that wait fails (TryEnter and EnterContext return an error
+// instead) and
 // when one of the domain's arenas was closed (a programming error).
 func (d *Domain) Enter() Token {
 	if d.fixed { // every arena has a dedicated key: nothing to pin, the rights are known
@@ -145,7 +149,7 @@ func (d *Domain) Enter() Token {
 		}
 		return d.write(d.mask, d.rights)
 	}
-	tok, err := d.enter(true)
+	tok, err := d.enter(arena.KeyWait, nil)
 	if err != nil {
 		panic(err.Error())
 	}
@@ -155,9 +159,28 @@ func (d *Domain) Enter() Token {
 // TryEnter is Enter that returns an error instead of waiting for, or panicking on, a key: an error
 // wrapping arena.ErrKeysPinned when every protection key is pinned, arena.ErrClosed when one of
 // the arenas was closed. On error the thread is as it was.
-func (d *Domain) TryEnter() (Token, error) { return d.enter(false) }
+func (d *Domain) TryEnter() (Token, error) { return d.enter(0, nil) }
 
-func (d *Domain) enter(wait bool) (Token, error) {
+// EnterContext is Enter that, when every protection key is pinned, waits for one until ctx is
+// done instead of for arena.KeyWait, and returns an error instead of panicking: one wrapping
+// arena.ErrKeysPinned and ctx's error when the wait ended, arena.ErrClosed when one of the
+// arenas was closed. On error the thread is as it was.
+func (d *Domain) EnterContext(ctx context.Context) (Token, error) {
+	if err := ctx.Err(); err != nil {
+		return Token{}, fmt.Errorf("%v: Enter: %w", d, err)
+	}
+	wait := time.Duration(math.MaxInt64)
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = max(time.Until(deadline), 1)
+	}
+	tok, err := d.enter(wait, ctx.Done())
+	if err != nil && ctx.Err() != nil && errors.Is(err, arena.ErrKeysPinned) {
+		err = fmt.Errorf("%w (%w)", err, ctx.Err())
+	}
+	return tok, err
+}
+
+func (d *Domain) enter(wait time.Duration, done <-chan struct{}) (Token, error) {
 	runtime.LockOSThread()
 	if d.mode == arena.Mprotect {
 		if err := d.enterMprotect(); err != nil {
@@ -169,7 +192,7 @@ func (d *Domain) enter(wait bool) (Token, error) {
 	}
 	mine, rights := d.mask, d.rights
 	for i := range d.grants {
-		k, err := d.plumb[i].PinKey(wait)
+		k, err := d.plumb[i].PinKey(wait, done)
 		if err != nil {
 			for j := i - 1; j >= 0; j-- {
 				d.plumb[j].UnpinKey()

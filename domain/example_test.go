@@ -1,8 +1,10 @@
 package domain_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
@@ -117,4 +119,22 @@ func ExampleDomain_Enter_manyArenas() {
 	}
 	fmt.Println(len(domains), "tenants, each readable only inside its own domain")
 	// Output: 40 tenants, each readable only inside its own domain
+}
+
+// EnterContext bounds the wait for a protection key by a context (a request's deadline) instead
+// of arena.KeyWait, and reports the end of the wait as an error rather than a panic.
+func ExampleDomain_EnterContext() {
+	keys, _ := arena.NewArena(arena.Name("request-keys"))
+	defer keys.Close()
+	d, _ := domain.New(domain.ReadOnly(keys))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	tok, err := d.EnterContext(ctx)
+	if err != nil { // errors.Is(err, arena.ErrKeysPinned) && errors.Is(err, context.DeadlineExceeded)
+		fmt.Println(err)
+		return
+	}
+	tok.Exit()
+	fmt.Println("entered")
+	// Output: entered
 }

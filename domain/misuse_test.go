@@ -1,6 +1,8 @@
 package domain_test
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"testing"
 
@@ -95,4 +97,27 @@ func TestMisusePanicsAndKeepsState(t *testing.T) {
 			}
 		}
 	})
+}
+
+// EnterContext with a context that is already done enters nothing and says why.
+func TestEnterContextDone(t *testing.T) {
+	a := newArena(t, "ctx")
+	b := alloc(t, a, 32)
+	d := newDomain(t, domain.ReadWrite(a))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.EnterContext(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("EnterContext with a cancelled context: %v, want context.Canceled", err)
+	}
+	if got := probe(b); got != (access{}) {
+		t.Errorf("after the refused EnterContext the thread has %+v", got)
+	}
+	tok, err := d.EnterContext(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := probe(b); got != (access{true, true}) {
+		t.Errorf("inside EnterContext's domain: %+v", got)
+	}
+	tok.Exit()
 }

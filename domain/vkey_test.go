@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -191,7 +192,8 @@ func holders(t *testing.T, ds []*domain.Domain) (release func(i int), releaseAll
 }
 
 // With every key pinned (one thread inside a different domain per key), one more domain cannot
-// be entered: TryEnter says so at once, Enter waits up to arena.KeyWait and then panics, Close
+// be entered: TryEnter says so at once, Enter waits up to arena.KeyWait and then panics,
+// EnterContext waits until its context is done, Close
 // of a pinned arena is refused; once a holder leaves, the waiting Enter gets the key.
 func TestPinnedExhaustion(t *testing.T) {
 	pkutest.RequirePKU(t)
@@ -207,22 +209,35 @@ func TestPinnedExhaustion(t *testing.T) {
 	if _, err := last.d.TryEnter(); !errors.Is(err, arena.ErrKeysPinned) || !errors.Is(err, pkru.ErrNoKeys) {
 		t.Fatalf("TryEnter with all %d keys pinned: %v; want arena.ErrKeysPinned (and pkru.ErrNoKeys)", n, err)
 	}
-	saved := arena.KeyWait
-	defer func() { arena.KeyWait = saved }()
-	arena.KeyWait = 50 * time.Millisecond
 	start := time.Now()
 	mustPanic(t, "Enter with every key pinned", "pinned", func() { last.d.Enter() })
 	if waited := time.Since(start); waited < arena.KeyWait {
 		t.Errorf("Enter gave up after %v, before KeyWait (%v)", waited, arena.KeyWait)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	start = time.Now()
+	_, err := last.d.EnterContext(ctx)
+	cancel()
+	if !errors.Is(err, arena.ErrKeysPinned) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("EnterContext with every key pinned: %v; want ErrKeysPinned and DeadlineExceeded", err)
+	}
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Errorf("EnterContext gave up after %v, before its deadline", waited)
+	}
 	if err := ts[0].a.Close(); !errors.Is(err, arena.ErrBusy) {
 		t.Errorf("Close of an arena a thread is inside: %v, want ErrBusy", err)
 	}
 
-	arena.KeyWait = 10 * time.Second
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
 	got := make(chan bool, 1)
 	go func() {
-		tok := last.d.Enter() // waits for a key
+		tok, err := last.d.EnterContext(wctx) // waits for a key
+		if err != nil {
+			t.Error(err)
+			got <- false
+			return
+		}
 		got <- holds(last.secret, n)
 		tok.Exit()
 	}()

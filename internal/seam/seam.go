@@ -5,13 +5,18 @@
 // reading. Package arena fills the variables at init; nothing else sets them.
 package seam
 
-import "github.com/pkeyarena/pkeyarena/pkru"
+import (
+	"time"
+
+	"github.com/pkeyarena/pkeyarena/pkru"
+)
 
 // Arena is an arena's plumbing, as package domain uses it.
 type Arena interface {
 	// PinKey returns the arena's hardware key and keeps it bound until UnpinKey (PKU mode),
-	// binding one first; with wait it waits up to the arena package's KeyWait for a key.
-	PinKey(wait bool) (pkru.Key, error)
+	// binding one first; while every key is pinned it waits up to wait, or until done (nil:
+	// never) is closed.
+	PinKey(wait time.Duration, done <-chan struct{}) (pkru.Key, error)
 	UnpinKey()
 	// FixedKey returns the key of an arena with a dedicated key.
 	FixedKey() (pkru.Key, bool)
