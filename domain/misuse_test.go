@@ -23,7 +23,7 @@ func TestMisusePanicsAndKeepsState(t *testing.T) {
 		d := newDomain(t, domain.ReadWrite(a))
 		outer := d.Enter()
 		inner := d.Enter()
-		mustPanic(t, "outer Exit before inner", "still inside", outer.Exit)
+		mustPanic(t, "outer Exit before inner", "unbalanced or interleaved", outer.Exit)
 		if got := probe(b); got != (access{true, true}) {
 			t.Errorf("after the refused Exit the thread has %+v, want read and write", got)
 		}
@@ -68,7 +68,7 @@ func TestMisusePanicsAndKeepsState(t *testing.T) {
 		d := newDomain(t)
 		tok := d.Enter()
 		tok.Exit()
-		mustPanic(t, "second Exit", "not live on this goroutine", tok.Exit)
+		mustPanic(t, "second Exit", "unbalanced or interleaved", tok.Exit)
 	})
 	t.Run("second Exit while another goroutine is inside", func(t *testing.T) {
 		a := newArena(t, "twice")
@@ -86,7 +86,7 @@ func TestMisusePanicsAndKeepsState(t *testing.T) {
 		<-in
 		tok := d.Enter()
 		tok.Exit()
-		mustPanic(t, "second Exit", "not live on this goroutine", tok.Exit)
+		mustPanic(t, "second Exit", "unbalanced or interleaved", tok.Exit)
 		close(out)
 		if got := <-done; got != (access{true, true}) {
 			t.Errorf("the goroutine inside has %+v after another's second Exit; want read and write", got)

@@ -83,13 +83,13 @@ func checkTop(d *Domain, e *nestEntry, id uint32) {
 
 func badExit(d *Domain, e *nestEntry, id uint32) {
 	if e.g.Load() != gid.Current() {
-		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the token is not live on this goroutine: it was "+
-			"exited already, or Enter ran on another goroutine (Exit must run on the goroutine "+
-			"that called Enter)", d))
+		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the token is not live on this "+
+			"goroutine: it was exited already, or Enter ran on another goroutine (Exit must run "+
+			"on the goroutine that called Enter)", d))
 	}
-	panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: token #%d is not the innermost one of this "+
-		"goroutine: token #%d, entered later, is still inside (exit it first), or this token "+
-		"was exited already", d, id, e.top))
+	panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: token #%d is not the innermost live "+
+		"token of this goroutine (#%d is): a domain entered later is still inside (exit it "+
+		"first), or this token was exited already", d, id, e.top))
 }
 
 // pop removes the innermost token, checked by checkTop, from entry e; prev is the one it nests in.
