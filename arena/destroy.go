@@ -2,7 +2,6 @@ package arena
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -151,35 +150,68 @@ func (a *Arena) showBeforeUnmap(r *region, open bool) {
 }
 
 // wipeSlotFromKernel is wipeSlot through the kernel's view: the canaries are read and the slot
-// zeroed without opening its pages.
+// zeroed without opening its pages. Should the view fail on it, the slot's pages are opened for
+// the moment of an ordinary wipe (mprotect, protMu held): a slot is never made ready unwiped.
 func (a *Arena) wipeSlotFromKernel(ref slotRef, buf *[canarySize]byte) error {
+	err, ok := a.tryWipeSlotFromKernel(ref, buf)
+	if ok {
+		return err
+	}
+	pages := a.slotPages(ref)
+	mustProtect(pages, protRW)
+	err = a.wipeSlot(ref)
+	mustProtect(pages, a.curProt)
+	return err
+}
+
+// slotPages returns the pages that hold slot ref with its canaries (a large object's whole run).
+func (a *Arena) slotPages(ref slotRef) []byte {
+	s, r := ref.s, ref.s.r
+	lo, hi := s.off, s.off+s.pages*pageSize
+	if s.class >= 0 {
+		off := s.first + ref.i*s.stride
+		lo = (off - canarySize) / pageSize * pageSize
+		hi = roundUp(off+s.size+canarySize, pageSize)
+	}
+	return r.mem[lo:hi]
+}
+
+// tryWipeSlotFromKernel does wipeSlotFromKernel's work through the view; ok is false when the
+// slot could not be zeroed that way.
+func (a *Arena) tryWipeSlotFromKernel(ref slotRef, buf *[canarySize]byte) (error, bool) {
 	err := a.checkFromKernel(ref, buf)
 	s, r := ref.s, ref.s.r
 	off := s.first + ref.i*s.stride
 	if s.class < 0 {
 		off, n := s.off, s.pages*pageSize // the whole run, canaries included
-		if werr := kernelZero(r.base+uintptr(off), n); werr != nil {
-			return errors.Join(err, werr)
+		if kernelZero(r.base+uintptr(off), n) != nil {
+			return nil, false
 		}
-		return err
+		return err, true
 	}
-	if werr := kernelZero(r.base+uintptr(off), s.size); werr != nil {
-		return errors.Join(err, werr)
+	if kernelZero(r.base+uintptr(off), s.size) != nil {
+		return nil, false
 	}
 	if err != nil { // restore the canaries for the slot's next user
 		binary.LittleEndian.PutUint64(buf[:], a.canaryAt(r, off-canarySize))
 		werr := kernelWrite(buf[:], r.base+uintptr(off-canarySize))
 		binary.LittleEndian.PutUint64(buf[:], a.canaryAt(r, off+s.size))
-		err = errors.Join(err, werr, kernelWrite(buf[:], r.base+uintptr(off+s.size)))
+		if werr != nil || kernelWrite(buf[:], r.base+uintptr(off+s.size)) != nil {
+			return nil, false
+		}
 	}
-	return err
+	return err, true
 }
 
-// canaryOKFromKernel is canaryOK through the kernel's view, reading into buf. Without a view it
-// reports the canary intact: the slot is then discarded unchecked (doc.go, Limitations).
+// canaryOKFromKernel is canaryOK through the kernel's view, reading into buf. Without a view
+// (SecretMem, no /proc) it reports the canary intact: Close then discards such slots unchecked
+// (doc.go, Limitations).
 func (a *Arena) canaryOKFromKernel(r *region, off int, buf *[canarySize]byte) bool {
-	if err := kernelRead(buf[:], r.base+uintptr(off)); err != nil {
+	if !hasKernelView() {
 		return true
+	}
+	if err := kernelRead(buf[:], r.base+uintptr(off)); err != nil {
+		return false // the view failed on this page: report it rather than assume intact
 	}
 	return binary.LittleEndian.Uint64(buf[:]) == a.canaryAt(r, off)
 }

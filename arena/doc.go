@@ -59,16 +59,20 @@
 //   - In Mprotect mode, while any thread is inside a domain that grants an arena, every thread of
 //     the process can access it.
 //   - The library's own work on protected bytes (wiping, canaries, Check, Close, the cleanup
-//     backstop, cutting slabs, re-tagging, parking) opens them only to the thread doing it: in
-//     PKU mode through its own register, with the key pinned; where no key can be had, and in
-//     Mprotect mode, through the kernel's view (/proc/self/mem), which leaves every page's
-//     protection as it is. Two moments open pages to every thread in Mprotect mode: the first
-//     Enter of a domain wipes the frees pending since the arena was last open in place, with
-//     the pages read-write for that moment (also for a read-only grant), and, with SecretMem
-//     backing or where /proc/self/mem cannot be opened, a batched wipe or Check opens the
-//     regions that hold the slots it touches. Outside Linux the final wipe does the same. In
-//     Mprotect mode a batched wipe through the kernel's view costs about three system calls
-//     per slot.
+//     backstop, cutting slabs, re-tagging, parking) opens no live secret to another thread. In
+//     PKU mode it goes through the working thread's own register, with the key pinned (without
+//     a key, wipes wait or stay pending); Close of a parked arena, the backstop and Mprotect-mode
+//     work while no domain is inside go through the kernel's view (/proc/self/mem, probed once),
+//     which leaves every page's protection as it is. Cutting a slab in Mprotect mode opens only
+//     the new slab's own pages, which hold no object yet. What opens pages holding secrets to
+//     every thread, all in Mprotect mode: the first Enter of a domain wipes the frees pending
+//     since the arena was last open in place, with the pages read-write for that moment (also
+//     for a read-only grant); with SecretMem backing, where the kernel's view is unavailable
+//     (no /proc, or forced access refused), or on a page where it fails, a batched wipe opens
+//     the pages of the slots it wipes and Check the regions it reads; outside Linux the final
+//     wipe opens the regions too. Close then
+//     discards pending SecretMem slots without checking their canaries. A batched wipe through
+//     the kernel's view costs about three system calls per slot.
 //   - A slice does not keep its Arena alive. Keep the Arena reachable, or Close it, for as long
 //     as its memory is used: once the Arena (and every domain over it) is unreachable, the
 //     cleanup backstop wipes and unmaps everything, live objects included, and a held slice

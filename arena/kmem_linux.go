@@ -18,8 +18,31 @@ var procMem = sync.OnceValues(func() (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("open /proc/self/mem: %w", err)
 	}
+	if err := probeForcedAccess(fd); err != nil { // proc_mem.force_override=never, say
+		unix.Close(fd)
+		return -1, err
+	}
 	return fd, nil
 })
+
+// probeForcedAccess writes and reads back a byte of a PROT_NONE page through fd: opening the
+// file is not enough, since the kernel can refuse forced access.
+func probeForcedAccess(fd int) error {
+	page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return fmt.Errorf("mmap of a probe page: %w", err)
+	}
+	defer unix.Munmap(page)
+	addr := int64(addrOf(page))
+	in, out := []byte{0x5a}, []byte{0}
+	if _, err := unix.Pwrite(fd, in, addr); err != nil {
+		return fmt.Errorf("/proc/self/mem refuses forced writes: %w", err)
+	}
+	if _, err := unix.Pread(fd, out, addr); err != nil || out[0] != in[0] {
+		return fmt.Errorf("/proc/self/mem refuses forced reads (%v)", err)
+	}
+	return nil
+}
 
 // hasKernelView reports whether the kernel's view can be used.
 func hasKernelView() bool {

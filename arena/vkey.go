@@ -219,7 +219,7 @@ func (v *vkey) pinned() bool {
 // bindSlow is pin's slow path: v is unbound, being evicted or closed. The caller holds a pin.
 // While every key is pinned it waits up to wait, or until done is closed.
 func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
-	deadline := time.Now().Add(KeyWait)
+	deadline := time.Now().Add(wait)
 	pause := 20 * time.Microsecond
 	for {
 		pool.mu.Lock()
