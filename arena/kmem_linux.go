@@ -51,33 +51,23 @@ func hasKernelView() bool {
 }
 
 // kernelRead copies len(dst) protected bytes at addr into dst.
-func kernelRead(dst []byte, addr uintptr) error {
-	fd, err := procMem()
-	if err != nil {
-		return err
-	}
-	n, err := unix.Pread(fd, dst, int64(addr))
-	if err == nil && n != len(dst) {
-		err = fmt.Errorf("short read of %d of %d bytes at %#x", n, len(dst), addr)
-	}
-	if err != nil {
-		return fmt.Errorf("read of protected bytes through /proc/self/mem: %w", err)
-	}
-	return nil
-}
+func kernelRead(dst []byte, addr uintptr) error { return kernelIO(unix.Pread, "read", dst, addr) }
 
 // kernelWrite copies src over the protected bytes at addr.
-func kernelWrite(src []byte, addr uintptr) error {
+func kernelWrite(src []byte, addr uintptr) error { return kernelIO(unix.Pwrite, "write", src, addr) }
+
+// kernelIO runs pread or pwrite of b at addr on /proc/self/mem.
+func kernelIO(op func(int, []byte, int64) (int, error), what string, b []byte, addr uintptr) error {
 	fd, err := procMem()
 	if err != nil {
 		return err
 	}
-	n, err := unix.Pwrite(fd, src, int64(addr))
-	if err == nil && n != len(src) {
-		err = fmt.Errorf("short write of %d of %d bytes at %#x", n, len(src), addr)
+	n, err := op(fd, b, int64(addr))
+	if err == nil && n != len(b) {
+		err = fmt.Errorf("short %s of %d of %d bytes at %#x", what, n, len(b), addr)
 	}
 	if err != nil {
-		return fmt.Errorf("write of protected bytes through /proc/self/mem: %w", err)
+		return fmt.Errorf("%s of protected bytes through /proc/self/mem: %w", what, err)
 	}
 	return nil
 }

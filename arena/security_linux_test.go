@@ -446,16 +446,7 @@ func readProcMem(t *testing.T, b []byte) ([]byte, error) {
 // its forced access overrides PROT_NONE too); with SecretMem backing it cannot (EIO).
 func TestProcMemBypassAndSecretMem(t *testing.T) {
 	secret := []byte("read-me-through-proc-self-mem!!!")
-	for _, backing := range []arena.Backing{arena.Anonymous, arena.SecretMem} {
-		a := newArena(t, arena.WithBacking(backing))
-		b, err := a.Alloc(len(secret))
-		if errors.Is(err, arena.ErrSecretMem) {
-			t.Skipf("memfd_secret unavailable: %v", err)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		within(t, a, pkru.ReadWrite, func() { copy(b, secret) })
+	inEachBacking(t, secret, func(a *arena.Arena, backing arena.Backing, b []byte) {
 		if !pkutest.ReadFault(b) {
 			t.Fatal("the secret is readable directly outside a grant")
 		}
@@ -469,15 +460,14 @@ func TestProcMemBypassAndSecretMem(t *testing.T) {
 			// (proc_mem.force_override), which would be good news, not a failure of ours.
 			t.Errorf("anonymous backing: /proc/self/mem did not read the secret (%v): the documented limitation has changed", err)
 		}
-		t.Logf("%v backing, %v: /proc/self/mem read the secret: %v (%v)", map[arena.Backing]string{arena.Anonymous: "anonymous", arena.SecretMem: "secretmem"}[backing], a.Mode(), leaked, err)
-	}
+		t.Logf("backing %d, %v: /proc/self/mem read the secret: %v (%v)", backing, a.Mode(), leaked, err)
+	})
 }
 
-// process_vm_readv(2) on the process's own arena memory is a bypass like /proc/<pid>/mem in PKU
-// mode (the kernel ignores keys for such access), while it respects PROT_NONE (Mprotect mode:
-// EFAULT); with SecretMem backing it fails in both modes (the pages cannot be pinned).
-func TestProcessVMReadv(t *testing.T) {
-	secret := []byte("read-me-through-process_vm_readv")
+// inEachBacking plants secret in an arena of each backing (SecretMem where the kernel has it) and
+// calls check with the arena and the secret's slice.
+func inEachBacking(t *testing.T, secret []byte, check func(*arena.Arena, arena.Backing, []byte)) {
+	t.Helper()
 	for _, backing := range []arena.Backing{arena.Anonymous, arena.SecretMem} {
 		a := newArena(t, arena.WithBacking(backing))
 		b, err := a.Alloc(len(secret))
@@ -487,6 +477,16 @@ func TestProcessVMReadv(t *testing.T) {
 		}
 		must(t, err)
 		within(t, a, pkru.ReadWrite, func() { copy(b, secret) })
+		check(a, backing, b)
+	}
+}
+
+// process_vm_readv(2) on the process's own arena memory is a bypass like /proc/<pid>/mem in PKU
+// mode (the kernel ignores keys for such access), while it respects PROT_NONE (Mprotect mode:
+// EFAULT); with SecretMem backing it fails in both modes (the pages cannot be pinned).
+func TestProcessVMReadv(t *testing.T) {
+	secret := []byte("read-me-through-process_vm_readv")
+	inEachBacking(t, secret, func(a *arena.Arena, backing arena.Backing, b []byte) {
 		out := make([]byte, len(secret))
 		local := []unix.Iovec{{Base: &out[0]}}
 		local[0].SetLen(len(out))
@@ -502,5 +502,5 @@ func TestProcessVMReadv(t *testing.T) {
 			t.Errorf("PKU mode: process_vm_readv did not read the secret (%d, %v): the documented limitation has changed", n, err)
 		}
 		t.Logf("backing %d, %v: process_vm_readv read the secret: %v (%d, %v)", backing, a.Mode(), leaked, n, err)
-	}
+	})
 }
