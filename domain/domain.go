@@ -174,8 +174,16 @@ func (d *Domain) EnterContext(ctx context.Context) (Token, error) {
 		wait = max(time.Until(deadline), 1)
 	}
 	tok, err := d.enter(wait, ctx.Done())
-	if err != nil && ctx.Err() != nil && errors.Is(err, arena.ErrKeysPinned) {
-		err = fmt.Errorf("%w (%w)", err, ctx.Err())
+	if err == nil || !errors.Is(err, arena.ErrKeysPinned) {
+		return tok, err
+	}
+	// The wait can end at the deadline a moment before ctx's own timer marks it done.
+	cause := ctx.Err()
+	if deadline, ok := ctx.Deadline(); ok && cause == nil && !time.Now().Before(deadline) {
+		cause = context.DeadlineExceeded
+	}
+	if cause != nil {
+		err = fmt.Errorf("%w (%w)", err, cause)
 	}
 	return tok, err
 }
