@@ -11,5 +11,12 @@ func DefaultArena() *arena.Arena {
 	return st.arena
 }
 
-// SetCleanupHook sets a function that runs at the end of each cleanup; nil removes it.
-func SetCleanupHook(fn func()) { cleanupHook = fn }
+// SetCleanupHook sets a function that runs at the end of each cleanup, with the freed slot's
+// arena; nil removes it.
+func SetCleanupHook(fn func(*arena.Arena)) {
+	if fn == nil {
+		cleanupHook.Store(nil)
+		return
+	}
+	cleanupHook.Store(&fn)
+}

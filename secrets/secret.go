@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -58,13 +59,13 @@ func newSecret(st *Store, buf []byte) Secret {
 // before any later domain visit, and the cleanup goroutine never waits for a key.
 func freeSlot(s slot) {
 	s.a.Free(s.buf) // after the arena's Close there is nothing to free
-	if cleanupHook != nil {
-		cleanupHook()
+	if hook := cleanupHook.Load(); hook != nil {
+		(*hook)(s.a)
 	}
 }
 
-// cleanupHook, set by tests only, runs at the end of each cleanup.
-var cleanupHook func()
+// cleanupHook, set by tests only, runs at the end of each cleanup, with the slot's arena.
+var cleanupHook atomic.Pointer[func(*arena.Arena)]
 
 // Len returns the secret's length in bytes, or 0 once destroyed.
 func (s Secret) Len() int {
