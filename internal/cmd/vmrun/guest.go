@@ -14,7 +14,8 @@ import (
 )
 
 // guest is /init inside the VM: it mounts the pseudo file systems, runs the test binary with the
-// configured arguments and environment, prints the exit marker and powers the machine off.
+// configured arguments and environment, sends the files it wrote for the host over the console,
+// prints the exit marker and powers the machine off.
 func guest() {
 	status := guestRun()
 	fmt.Printf("\n%s%d\n", exitMarker, status)
@@ -59,7 +60,18 @@ func guestRun() int {
 	cmd.Env = cfg.Env
 	cmd.Dir = cfg.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
-	err = cmd.Run()
+	status := exitStatus(cmd.Run())
+	if err := sendOutputs(os.Stdout, cfg.Outputs); err != nil {
+		fmt.Fprintf(os.Stderr, "vmrun init: %v\n", err)
+		if status == 0 {
+			status = 125
+		}
+	}
+	return status
+}
+
+// exitStatus turns the test binary's end into the status vmrun exits with on the host.
+func exitStatus(err error) int {
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,8 +68,13 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 		return 1, err
 	}
 	defer os.RemoveAll(dir)
+	wd, err := os.Getwd()
+	if err != nil {
+		return 1, err
+	}
+	tio := testFiles(args, wd, os.Getenv("GOCOVERDIR"))
 	initrd := filepath.Join(dir, "initrd.cpio")
-	if err := writeInitramfs(initrd, init, binary, args, m.env); err != nil {
+	if err := writeInitramfs(initrd, init, binary, args, m.env, tio); err != nil {
 		return 1, fmt.Errorf("building the initramfs: %w", err)
 	}
 
@@ -102,8 +106,10 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 			cmd.Process.Kill()
 		})
 	}
-	status, kernelLog, scanErr := relay(out, stdout, os.Getenv("VMRUN_KERNEL_LOG") == "1", reported)
+	rcv := &receiver{want: tio.out}
+	status, kernelLog, scanErr := relay(out, stdout, os.Getenv("VMRUN_KERNEL_LOG") == "1", reported, rcv)
 	waitErr := cmd.Wait()
+	transferErr := rcv.done()
 	if stopped.Load() && status >= 0 {
 		waitErr = nil
 	}
@@ -116,6 +122,8 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 		return 1, fmt.Errorf("the guest stopped without reporting the test's exit status (kernel panic, out of memory, or /init crashed; qemu: %v, output: %v); kernel messages above", waitErr, scanErr)
 	case waitErr != nil:
 		return 1, fmt.Errorf("qemu: %w", waitErr)
+	case transferErr != nil:
+		return max(status, 1), fmt.Errorf("files the test binary wrote for the host: %w", transferErr)
 	}
 	return status, nil
 }
@@ -124,9 +132,10 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 var kernelLine = regexp.MustCompile(`^\[\s*\d+\.\d+\] `)
 
 // relay copies the guest's console to w, line by line, dropping the carriage returns the serial
-// line adds and the kernel's own messages (returned separately unless showKernel), and returns the
-// exit status the guest reported, or -1 if it reported none.
-func relay(r io.Reader, w io.Writer, showKernel bool, reported func()) (status int, kernelLog string, err error) {
+// line adds and the kernel's own messages (returned separately unless showKernel), hands the
+// lines that carry output files to rcv, and returns the exit status the guest reported, or -1 if
+// it reported none.
+func relay(r io.Reader, w io.Writer, showKernel bool, reported func(), rcv *receiver) (status int, kernelLog string, err error) {
 	status = -1
 	var klog strings.Builder
 	pendingBlank := false // the guest prints a newline before the marker; hold blank lines back
@@ -143,6 +152,8 @@ func relay(r io.Reader, w io.Writer, showKernel bool, reported func()) (status i
 						reported()
 					}
 				}
+				pendingBlank = false
+			case rcv != nil && rcv.line(text):
 				pendingBlank = false
 			case kernelLine.MatchString(text) && !showKernel:
 				klog.WriteString(text + "\n")
@@ -222,7 +233,8 @@ func passEnv(machineEnv []string) []string {
 	for _, n := range strings.Split(os.Getenv("VMRUN_ENV"), ",") {
 		extra[strings.TrimSpace(n)] = true
 	}
-	runtimeVars := map[string]bool{"GOTRACEBACK": true, "GODEBUG": true, "GOMAXPROCS": true, "GOGC": true, "GOMEMLIMIT": true}
+	runtimeVars := map[string]bool{"GOTRACEBACK": true, "GODEBUG": true, "GOMAXPROCS": true, "GOGC": true,
+		"GOMEMLIMIT": true, "GOCOVERDIR": true}
 	env := []string{"PATH=" + guestBinDir + ":/bin", "HOME=/tmp", "TMPDIR=/tmp"}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -235,8 +247,9 @@ func passEnv(machineEnv []string) []string {
 }
 
 // writeInitramfs packs /init (self), the test binary, its shared libraries, the working
-// folder's testdata and VMRUN_FILES, and the configuration.
-func writeInitramfs(path, self, binary string, args, machineEnv []string) error {
+// folder's testdata, VMRUN_FILES, the folders the test reads its coverage set-up from, the
+// folders it writes into, and the configuration.
+func writeInitramfs(path, self, binary string, args, machineEnv []string, tio testIO) error {
 	files := map[string]string{"/init": self} // guest path -> host path
 	guestBin := guestBinDir + "/" + filepath.Base(binary)
 	files[guestBin] = binary
@@ -251,7 +264,7 @@ func writeInitramfs(path, self, binary string, args, machineEnv []string) error 
 	if err != nil {
 		return err
 	}
-	extra := []string{filepath.Join(wd, "testdata")}
+	extra := append([]string{filepath.Join(wd, "testdata")}, tio.in...)
 	for _, f := range strings.Split(os.Getenv("VMRUN_FILES"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			abs, err := filepath.Abs(f)
@@ -265,21 +278,25 @@ func writeInitramfs(path, self, binary string, args, machineEnv []string) error 
 		}
 	}
 	for _, root := range extra {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if errors.Is(err, fs.ErrNotExist) && p == root {
-				return nil
-			}
-			if err == nil && d.Type().IsRegular() {
-				files[p] = p
-			}
-			return err
-		})
+		found, err := regularFiles(root)
 		if err != nil {
 			return err
 		}
+		for _, p := range found {
+			files[p] = p
+		}
+	}
+	for _, d := range tio.in {
+		meta, err := coverMetaFiles(d)
+		if err != nil {
+			return err
+		}
+		for _, p := range meta {
+			files[p] = p
+		}
 	}
 
-	cfg, err := json.Marshal(config{Binary: guestBin, Args: args, Env: passEnv(machineEnv), Dir: wd})
+	cfg, err := json.Marshal(config{Binary: guestBin, Args: args, Env: passEnv(machineEnv), Dir: wd, Outputs: tio.out})
 	if err != nil {
 		return err
 	}
@@ -291,6 +308,9 @@ func writeInitramfs(path, self, binary string, args, machineEnv []string) error 
 	w := newCPIOWriter(f)
 	w.mkdirAll(wd) // go test runs the binary in the package folder
 	w.mkdirAll("/tmp")
+	for _, d := range tio.mkdirs {
+		w.mkdirAll(d)
+	}
 	if err := w.addFile(configPath, 0o644, cfg); err != nil {
 		return err
 	}

@@ -13,7 +13,18 @@
 //
 // Arguments and the environment travel inside the initramfs, never on the kernel command line
 // (which splits on spaces). The guest gets PKEYARENA_REQUIRE_PKU=1 and PKEYARENA_VM_GUEST=1, the
-// PKEYARENA_*, GO* runtime variables of the host, and those named in VMRUN_ENV (comma-separated).
+// PKEYARENA_*, GO* runtime variables of the host (GOCOVERDIR included), and those named in
+// VMRUN_ENV (comma-separated).
+//
+// What the test binary writes for the host comes back to the host paths its flags name, so
+// `go test -exec vmrun -coverprofile=c.out -cpuprofile=cpu.out` works as it does without vmrun:
+// -test.coverprofile, -test.cpuprofile, -test.memprofile, -test.blockprofile,
+// -test.mutexprofile and -test.trace (relative paths under -test.outputdir where testing puts
+// them there), and every file in the -test.gocoverdir and GOCOVERDIR folders and in
+// -test.artifacts' folder. The coverage folders' contents, with the meta-data files that
+// go test -coverpkg lists in them, are packed into the initramfs too. The guest sends the files
+// over the console before its exit status, gzipped, in base64 and checksummed; a file damaged on
+// the way, or one that no flag named, fails the run.
 //
 // Environment of the host side:
 //

@@ -196,7 +196,7 @@ func TestRunnerFailsLoudlyWithoutKernel(t *testing.T) {
 func TestRelay(t *testing.T) {
 	in := "=== RUN   X\r\n[    1.234567] kernel says hi\r\nok\r\n\r\n" + exitMarker + "7\r\n"
 	var out strings.Builder
-	status, klog, err := relay(strings.NewReader(in), &out, false, nil)
+	status, klog, err := relay(strings.NewReader(in), &out, false, nil, nil)
 	if err != nil || status != 7 {
 		t.Fatalf("status %d, err %v", status, err)
 	}
@@ -206,7 +206,7 @@ func TestRelay(t *testing.T) {
 	if !strings.Contains(klog, "kernel says hi") {
 		t.Errorf("kernel log %q", klog)
 	}
-	status, _, _ = relay(strings.NewReader("no marker\n"), &out, false, nil)
+	status, _, _ = relay(strings.NewReader("no marker\n"), &out, false, nil, nil)
 	if status != -1 {
 		t.Errorf("no marker: status %d, want -1", status)
 	}
@@ -230,5 +230,120 @@ func TestVMTimeout(t *testing.T) {
 	t.Setenv("VMRUN_TIMEOUT", "90s")
 	if got := vmTimeout(nil).String(); got != "1m30s" {
 		t.Errorf("VMRUN_TIMEOUT=90s gave %s", got)
+	}
+}
+
+// Code for the coverage test below: one branch taken three times, one never.
+const probeCode = `package probe
+
+func Covered(x int) int {
+	if x > 0 {
+		return 1
+	}
+	return 0
+}
+`
+
+const probeCoverTest = `package probe
+
+import "testing"
+
+func TestCover(t *testing.T) {
+	for range 3 {
+		Covered(1)
+	}
+}
+`
+
+// writeProbeCode adds probeCode, its test and a package nothing imports to the probe module.
+func writeProbeCode(t *testing.T, pkg string) {
+	t.Helper()
+	for name, text := range map[string]string{
+		"probe.go": probeCode, "cover_test.go": probeCoverTest,
+		"other/other.go": "package other\n\nfunc Unused() int { return 1 }\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(pkg, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pkg, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Profiles written in the guest come back to the paths go test gave, with their contents: the
+// coverage profile counts what ran in the guest; the CPU, memory and block profiles are pprof
+// files.
+func TestRunnerProfiles(t *testing.T) {
+	vmrun, pkg := setup(t)
+	writeProbeCode(t, pkg)
+	cover := filepath.Join(t.TempDir(), "cover.out")
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0"}, "-run", "TestCover", "-covermode=count",
+		"-coverprofile="+cover, "-cpuprofile=cpu.out", "-memprofile=mem.out", "-blockprofile=block.out", ".")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "coverage: 66.7% of statements") {
+		t.Errorf("go test's own coverage line is missing or wrong:\n%s", out)
+	}
+	profile, err := os.ReadFile(cover)
+	if err != nil {
+		t.Fatalf("no coverage profile came back: %v", err)
+	}
+	for _, want := range []string{"mode: count\n", "probe/probe.go:3.25,4.11 1 3\n", "probe/probe.go:4.11,6.3 1 3\n", "probe/probe.go:7.2,7.10 1 0\n"} {
+		if !strings.Contains(string(profile), want) {
+			t.Errorf("coverage profile lacks %q:\n%s", want, profile)
+		}
+	}
+	for _, p := range []string{"cpu.out", "mem.out", "block.out"} {
+		pprof := exec.Command("go", "tool", "pprof", "-top", filepath.Join(pkg, "probe.test"), filepath.Join(pkg, p))
+		if b, err := pprof.CombinedOutput(); err != nil {
+			t.Errorf("%s is not a profile go tool pprof reads: %v\n%s", p, err, b)
+		}
+	}
+}
+
+// With -coverpkg, go test lists the meta-data of packages the test binary does not link in a
+// file of the coverage folder; those files travel into the guest, and the package counts as not
+// run in the profile that comes back.
+func TestRunnerCoverPkg(t *testing.T) {
+	vmrun, pkg := setup(t)
+	writeProbeCode(t, pkg)
+	cover := filepath.Join(t.TempDir(), "cover.out")
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0"}, "-run", "TestCover", "-coverpkg=./...",
+		"-coverprofile="+cover, "./...")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "coverage: 50.0% of statements in ./...") {
+		t.Errorf("go test's own coverage line is missing or wrong:\n%s", out)
+	}
+	profile, err := os.ReadFile(cover)
+	if err != nil {
+		t.Fatalf("no coverage profile came back: %v", err)
+	}
+	for _, want := range []string{"probe/probe.go:4.11,6.3 1 1\n", "probe/other/other.go:3.19,3.31 1 0\n"} {
+		if !strings.Contains(string(profile), want) {
+			t.Errorf("coverage profile lacks %q:\n%s", want, profile)
+		}
+	}
+}
+
+// go test -cover -args -test.gocoverdir=DIR, the way to keep raw coverage data for go tool
+// covdata: the folder fills on the host as it did in the guest.
+func TestRunnerCoverDir(t *testing.T) {
+	vmrun, pkg := setup(t)
+	writeProbeCode(t, pkg)
+	dir := filepath.Join(t.TempDir(), "covdata")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, code := goTest(t, vmrun, pkg, []string{"CGO_ENABLED=0"}, "-cover", "-run", "TestCover", ".", "-args", "-test.gocoverdir="+dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	b, err := exec.Command("go", "tool", "covdata", "percent", "-i", dir).CombinedOutput()
+	if err != nil || !strings.Contains(strings.Join(strings.Fields(string(b)), " "), "probe coverage: 66.7% of statements") {
+		t.Fatalf("go tool covdata percent -i %s: %v\n%s", dir, err, b)
 	}
 }
