@@ -44,9 +44,10 @@ func bars(path, title, ylabel string, groups []string, series []string, value fu
 	return p.Save(7*vg.Inch, 4*vg.Inch, path)
 }
 
-func writeCharts(r map[string]result, m machine, docs string) error {
+// writeCharts draws the medians.
+func writeCharts(r runs, m machine, docs string) error {
 	sub := fmt.Sprintf("\n%s", m)
-	ns := func(name string) float64 { return r[name]["ns/op"] }
+	ns := func(name string) float64 { return r.results[name]["sec/op"].Center * 1e9 }
 	if err := bars(filepath.Join(docs, "bench-allocfree.svg"), "Alloc+Free of one secret"+sub, "ns per Alloc+Free",
 		[]string{"32 B", "256 B", "4096 B"}, []string{"Go heap", "pkeyarena", "memguard"},
 		func(s, g string) float64 {
@@ -58,7 +59,7 @@ func writeCharts(r map[string]result, m machine, docs string) error {
 	}
 	if err := bars(filepath.Join(docs, "bench-memory.svg"), "Resident bytes per 32-byte secret"+sub, "bytes per secret",
 		[]string{"1000", "10000", "100000"}, []string{"pkeyarena", "memguard"},
-		func(s, g string) float64 { return r["MemoryPerSecret/"+s+"/"+g]["resident-B/secret"] }); err != nil {
+		func(s, g string) float64 { return r.results["MemoryPerSecret/"+s+"/"+g]["resident-B/secret"].Center }); err != nil {
 		return err
 	}
 	return bars(filepath.Join(docs, "bench-enterexit.svg"), "Open+close a region, no busy threads"+sub, "ns per open+close",
