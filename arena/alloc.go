@@ -27,6 +27,7 @@ type region struct {
 	slabs   []atomic.Pointer[slab] // per page: the slab that owns it, nil when free
 	used    []bool                 // per page; under Arena.mu
 	secret  bool                   // memfd_secret backing: the kernel zeroes its pages when freed
+	locked  bool                   // mlocked by the arena (Lock)
 
 	unregister func() // removes the region from guard's registry
 }
@@ -122,7 +123,9 @@ func shardHint() int { return int(uint64(stackHint()>>13) * 0x9E3779B97F4A7C15 >
 // cannot be read or written. n must be 1 or more.
 //
 // Alloc never touches the protected bytes (the canaries of free slots are already in place), so
-// it needs no key and no system call unless the arena must grow.
+// it needs no key and no system call unless the arena must grow. Before it refuses for lack of
+// memory it wipes every pending free and tries again. Its errors, and when it waits for a key,
+// are listed in the package doc (Errors and waits).
 func (a *Arena) Alloc(n int) ([]byte, error) {
 	if n <= 0 || n > maxAlloc {
 		return nil, fmt.Errorf("arena %q: Alloc(%d): %w", a.cfg.name, n, ErrInvalidSize)
@@ -135,7 +138,7 @@ func (a *Arena) Alloc(n int) ([]byte, error) {
 	}
 	c := sizeClass(n)
 	s := a.lockShard()
-	wiped := false
+	wiped, reclaimed := false, false
 	for {
 		if a.closed.Load() {
 			s.mu.Unlock()
@@ -161,7 +164,11 @@ func (a *Arena) Alloc(n int) ([]byte, error) {
 				s = o
 				continue
 			}
-			return nil, err
+			if reclaimed || !outOfMemory(err) {
+				return nil, err
+			}
+			reclaimed = true
+			a.reclaim() // every shard's pending frees (reclaim.go), then look again
 		}
 		s.mu.Lock()
 	}
@@ -186,24 +193,18 @@ func (a *Arena) borrow(c int) *shard {
 // refill makes more slots of class c ready: in Mprotect mode by wiping pending frees first,
 // otherwise by cutting a new slab owned by shard s.
 //
-// In Mprotect mode wiping costs an mprotect pair per batch, so pending frees are flushed only
-// once they make a batch worth it (half the pending bound: flushing at the full bound lets a
-// class cut a second slab first, and a flush then opens two regions, which measured slower), or
-// when no more memory can be had; until then new slabs are cut.
+// In Mprotect mode pending frees are flushed once they make a batch worth it (half the pending
+// bound: flushing at the full bound lets a class cut a second slab first, and a flush then
+// handles two regions), or when no more memory can be had (Alloc's reclaim); until then new
+// slabs are cut.
 func (a *Arena) refill(c int, s *shard) error {
-	pending := 0
 	if a.mode == Mprotect {
-		pending = a.pendingTotal()
-		if pending > 0 && pending >= a.cfg.pendingMax/2 {
+		if pending := a.pendingTotal(); pending > 0 && pending >= a.cfg.pendingMax/2 {
 			a.flush()
 			return nil // the wiped slots are back in their shards' ready lists
 		}
 	}
 	sl, err := a.carve(c, 0, s)
-	if err != nil && pending > 0 && (errors.Is(err, ErrLimit) || errors.Is(err, ErrMemlock)) {
-		a.flush() // out of memory to grow: reuse what is pending
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -242,6 +243,10 @@ func (a *Arena) handOut(ref slotRef, n int) []byte {
 func (a *Arena) allocLarge(n int) ([]byte, error) {
 	sh := &a.shards[shardHint()&(len(a.shards)-1)]
 	s, err := a.carve(-1, n, sh)
+	if err != nil && outOfMemory(err) { // pending frees may hold the pages (reclaim.go)
+		a.reclaim()
+		s, err = a.carve(-1, n, sh)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -384,23 +389,23 @@ func (a *Arena) newRegion(need int) (*region, error) {
 		size = min(size, int(left)/pageSize*pageSize)
 	}
 	for {
-		mapping, mem, err := mapRegion(size, a.cfg.guards, a.cfg.backing)
+		mapping, mem, err := a.mapRegion(size)
+		locked := a.cfg.backing == SecretMem // locked by the kernel already
+		if err == nil && a.cfg.lock && !locked {
+			if err = lockRegion(mem, a.st.locked.Load()); err != nil {
+				unmapRegion(mapping)
+			}
+			locked = err == nil
+		}
 		if err != nil {
+			if outOfMemory(err) && !errors.Is(err, ErrLimit) && size/2 >= need {
+				size = roundUp(size/2, pageSize) // take what the limit allows
+				continue
+			}
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
 		}
-		locked := a.cfg.backing == SecretMem // locked by the kernel already
-		if a.cfg.lock && !locked {
-			if err := lockRegion(mem, a.st.locked.Load()); err != nil {
-				unmapRegion(mapping)
-				if errors.Is(err, ErrMemlock) && size/2 >= need { // take what the limit allows
-					size = roundUp(size/2, pageSize)
-					continue
-				}
-				return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
-			}
-			locked = true
-		}
-		r := &region{mapping: mapping, mem: mem, base: addrOf(mem), secret: a.cfg.backing == SecretMem}
+		r := &region{mapping: mapping, mem: mem, base: addrOf(mem), secret: a.cfg.backing == SecretMem,
+			locked: locked && a.cfg.backing != SecretMem}
 		guardBytes := uintptr(len(mapping)-len(mem)) / 2
 		reg := regions.Region{
 			Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),
@@ -433,6 +438,23 @@ func (a *Arena) newRegion(need int) (*region, error) {
 		return r, nil
 	}
 }
+
+// mapRegion maps a region of size usable bytes, or fails as the test hook says.
+func (a *Arena) mapRegion(size int) (mapping, mem []byte, err error) {
+	if mapFailure != nil {
+		if err := mapFailure(size); err != nil {
+			return nil, nil, err
+		}
+	}
+	mapping, mem, err = mapRegion(size, a.cfg.guards, a.cfg.backing)
+	if err != nil {
+		return nil, nil, explainMapFailure(err, size, a.st.locked.Load())
+	}
+	return mapping, mem, nil
+}
+
+// mapFailure, when set by tests, can fail the mapping of a region of size bytes.
+var mapFailure func(size int) error
 
 // seal gives a fresh region the protection of the arena's other pages: tagged with the key in
 // PKU mode (pinned by the caller, so no re-tag can run meanwhile), the current process-wide
@@ -735,7 +757,7 @@ func (a *Arena) wipeSlot(ref slotRef) error {
 		}
 	}
 	if s.class < 0 {
-		clear(r.mem[s.off : s.off+s.pages*pageSize]) // the whole run, canaries included
+		zeroRun(r, r.mem[s.off:s.off+s.pages*pageSize]) // the whole run, canaries included
 		return err
 	}
 	clear(r.mem[off : off+s.size])
@@ -744,6 +766,16 @@ func (a *Arena) wipeSlot(ref slotRef) error {
 		a.writeCanary(r, off+s.size)
 	}
 	return err
+}
+
+// zeroRun zeroes a run of r's pages that the caller has open without committing the pages that
+// were never touched: a large run of private anonymous pages is dropped (they read back as
+// zeros); smaller runs are cheaper to write, and secret memory is resident from its mapping on.
+func zeroRun(r *region, mem []byte) {
+	if len(mem) >= discardBytes && !r.secret && dropPages(mem, r.locked) == nil {
+		return
+	}
+	clear(mem)
 }
 
 // releasePages returns a wiped large object's pages to its region.

@@ -34,7 +34,7 @@ func (a *Arena) destroy() []error {
 			hold("close")
 		}
 		for _, r := range a.regs.load() {
-			forUsedRuns(r, func(off, n int) { clear(r.mem[off : off+n]) })
+			forUsedRuns(r, func(off, n int) { zeroRun(r, r.mem[off:off+n]) })
 			a.showBeforeUnmap(r, true)
 		}
 		revokeThread(saved)
@@ -103,7 +103,9 @@ func wipeRegion(r *region) error {
 			return
 		}
 		if n >= discardBytes { // cheaper to drop than to write, and commits nothing
-			err = discardPages(r.mem[off : off+n])
+			if dropPages(r.mem[off:off+n], r.locked) != nil {
+				err = discardPages(r.mem[off : off+n])
+			}
 			return
 		}
 		if kernelZero(r.base+uintptr(off), n) != nil {
@@ -183,8 +185,11 @@ func (a *Arena) tryWipeSlotFromKernel(ref slotRef, buf *[canarySize]byte) (error
 	s, r := ref.s, ref.s.r
 	off := s.first + ref.i*s.stride
 	if s.class < 0 {
-		off, n := s.off, s.pages*pageSize // the whole run, canaries included
-		if kernelZero(r.base+uintptr(off), n) != nil {
+		run := r.mem[s.off : s.off+s.pages*pageSize] // the whole run, canaries included
+		if len(run) >= discardBytes && !r.secret && dropPages(run, r.locked) == nil {
+			return err, true // dropped, not written: untouched pages stay uncommitted
+		}
+		if kernelZero(addrOf(run), len(run)) != nil {
 			return nil, false
 		}
 		return err, true

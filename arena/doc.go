@@ -47,6 +47,27 @@
 // New and MakeSlice place typed values in an arena; the type must hold no Go pointers, since the
 // garbage collector does not scan arena memory (ErrPointers otherwise).
 //
+// # Errors and waits
+//
+// Errors wrap the package's sentinels, to be tested with errors.Is, and say what failed:
+//
+//   - Alloc, New, MakeSlice: ErrInvalidSize (n < 1, or more than 16 GiB at once; 1 GiB on 32-bit
+//     systems), ErrClosed, ErrPointers (New, MakeSlice), and when the arena cannot grow:
+//     ErrLimit (its Limit), ErrMemlock (RLIMIT_MEMLOCK; the error gives the limit, the bytes asked
+//     for and the fixes: raise the limit, grant CAP_IPC_LOCK, or Lock(false)), ErrSecretMem (no
+//     memfd_secret; past RLIMIT_MEMLOCK the error wraps ErrMemlock too), or the kernel's ENOMEM.
+//     Before any of the last four, every shard's pending frees are wiped and the allocation is
+//     tried again; a region that does not fit is tried at half the size while that still holds
+//     the object.
+//   - Free: ErrNotAllocated (foreign slices, sub-slices, double frees), ErrClosed. It never waits.
+//   - Check: ErrCorrupted per damaged object, ErrClosed. Close: ErrBusy, and ErrCorrupted.
+//   - NewArena and options: ErrInvalidOption, pkru.ErrNotSupported (RequirePKU), pkru.ErrNoKeys.
+//   - PKU mode, when every key is pinned by threads inside other domains and the kernel has none
+//     left: Alloc, New, MakeSlice and Check wait up to KeyWait for a key when they need one (to
+//     wipe pending frees or cut a slab) and then return an error wrapping ErrKeysPinned. Free
+//     does not wait: its batch stays pending for the next wipe. Close does not wait for a key.
+//     Entering a domain waits as package domain says (Enter, TryEnter, EnterContext).
+//
 // # Limitations
 //
 //   - Protection keys stop stray accesses, not code that executes WRPKRU itself: any code in the

@@ -81,7 +81,8 @@ func (a *Arena) applyOpens() {
 }
 
 // Check wipes pending frees, verifies the canaries of every live object, and reports corruption
-// found by earlier batched wipes. It returns nil or an error wrapping ErrCorrupted per object.
+// found by earlier batched wipes. It returns nil or an error wrapping ErrCorrupted per object;
+// in PKU mode, without a key, it may wait for one (package doc, Errors and waits).
 func (a *Arena) Check() error {
 	if a.mode == Mprotect {
 		a.protMu.Lock()

@@ -3,12 +3,16 @@ package arena
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
 var pageSize = unix.Getpagesize()
+
+// errNoMemory is the kernel's refusal to map or lock more memory.
+var errNoMemory error = unix.ENOMEM
 
 // mapRegion maps size usable bytes (a multiple of the page size) between two PROT_NONE guard
 // pages (when guards), excluded from core dumps and wiped in forked children, read-write and
@@ -59,26 +63,63 @@ func mapRegion(size int, guards bool, backing Backing) (mapping, mem []byte, err
 }
 
 // mapSecret maps size bytes of memfd_secret(2) memory (removed from the kernel's direct map)
-// between guard pages of g bytes.
+// between guard pages of g bytes. The guards are pages of the same mapping made PROT_NONE: one
+// mapping where the kernel chooses, so that a failure (RLIMIT_MEMLOCK, say) leaves nothing to
+// clean up. Mapping the file over a reservation with MAP_FIXED would not: a MAP_FIXED that fails
+// has unmapped its target already, and another thread's mmap can take the hole before the
+// reservation is unmapped. The guards are never touched, so they are never resident, but the
+// kernel counts them against RLIMIT_MEMLOCK with the rest. The pages are populated at once (all
+// of them are locked memory, as Lock's are): some kernels (6.1, for one) enforce RLIMIT_MEMLOCK on
+// secret memory only when a page is first touched, with SIGBUS, and touching them here turns
+// that into an error. (MADV_POPULATE_WRITE would be one call, but the kernel refuses it for
+// secret memory.)
 func mapSecret(size, g int) (mapping, mem []byte, err error) {
 	fd, err := unix.MemfdSecret(0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("memfd_secret: %w (%w)", ErrSecretMem, err)
 	}
 	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+	total := size + 2*g
+	if err := unix.Ftruncate(fd, int64(total)); err != nil {
 		return nil, nil, fmt.Errorf("ftruncate of the secret memory file: %w", err)
 	}
-	mapping, err = unix.Mmap(-1, 0, size+2*g, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	mapping, err = unix.Mmap(fd, 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, nil, fmt.Errorf("mmap guard reservation: %w", err)
+		return nil, nil, fmt.Errorf("mmap of %d bytes of secret memory: %w (%w)", total, ErrSecretMem, err)
+	}
+	if g > 0 {
+		for _, guard := range [][]byte{mapping[:g], mapping[g+size:]} {
+			if err := unix.Mprotect(guard, unix.PROT_NONE); err != nil {
+				unix.Munmap(mapping)
+				return nil, nil, fmt.Errorf("mprotect of a guard page: %w", err)
+			}
+		}
 	}
 	mem = mapping[g : g+size]
-	if err := unix.MmapFixed(mem, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED, fd); err != nil {
+	if err := populate(mem); err != nil {
 		unix.Munmap(mapping)
-		return nil, nil, fmt.Errorf("mmap of the secret memory file: %w (%w)", ErrSecretMem, err)
+		return nil, nil, fmt.Errorf("populating %d bytes of secret memory: %w (%w)", size, ErrSecretMem, err)
 	}
 	return mapping, mem, nil
+}
+
+// populate touches every page of mem (fresh, read-write, zero), reporting a page the kernel
+// refuses (SIGBUS) as EFAULT rather than crashing.
+func populate(mem []byte) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	off := 0
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			err = fmt.Errorf("the kernel refused the page at offset %d: %w", off, unix.EFAULT)
+		}
+	}()
+	for ; off < len(mem); off += pageSize {
+		mem[off] = 0
+	}
+	return nil
 }
 
 func unmapRegion(mapping []byte) error {
@@ -95,15 +136,36 @@ func lockRegion(mem []byte, lockedBefore int64) error {
 		return nil
 	}
 	if errors.Is(err, unix.ENOMEM) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EAGAIN) {
-		var lim unix.Rlimit
-		limit := "unknown"
-		if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim) == nil {
-			limit = fmt.Sprintf("%d bytes", lim.Cur)
-		}
-		return fmt.Errorf("mlock of %d bytes (this arena already holds %d locked): %w: RLIMIT_MEMLOCK is %s; raise it (ulimit -l, LimitMEMLOCK=) or grant CAP_IPC_LOCK, or use Lock(false) (%w)",
-			len(mem), lockedBefore, ErrMemlock, limit, err)
+		return memlockError("mlock", len(mem), lockedBefore, "or use Lock(false)", err)
 	}
 	return fmt.Errorf("mlock: %w", err)
+}
+
+// explainMapFailure turns a failure of secret memory past RLIMIT_MEMLOCK (its pages are always
+// locked: the kernel refuses the mapping with EAGAIN, or older kernels refuse to populate it
+// with EFAULT) into an error wrapping both ErrMemlock and ErrSecretMem, with the limit and the
+// fix.
+func explainMapFailure(err error, size int, lockedBefore int64) error {
+	var cause unix.Errno
+	if !errors.Is(err, ErrSecretMem) || !errors.As(err, &cause) ||
+		(cause != unix.EAGAIN && cause != unix.EFAULT) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrSecretMem, memlockError("secret memory", size, lockedBefore,
+		"or use the Anonymous backing with Lock(false) (secret memory is always locked)",
+		cause))
+}
+
+// memlockError explains a failure to lock n more bytes: the limit, what was asked for, the fix.
+func memlockError(what string, n int, lockedBefore int64, alternative string, err error) error {
+	var lim unix.Rlimit
+	limit := "unknown"
+	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim) == nil {
+		limit = fmt.Sprintf("%d bytes", lim.Cur)
+	}
+	return fmt.Errorf("%s of %d bytes (this arena already holds %d locked): %w: RLIMIT_MEMLOCK "+
+		"is %s; raise it (ulimit -l, LimitMEMLOCK=) or grant CAP_IPC_LOCK, %s (%w)",
+		what, n, lockedBefore, ErrMemlock, limit, alternative, err)
 }
 
 // protect sets the protection (and, with key > 0, the tag) of mem.
@@ -124,11 +186,26 @@ const (
 )
 
 // discardPages drops mem's contents without opening it: private anonymous pages read back as
-// zeros, and secret memory is zeroed by the kernel when its last mapping goes.
+// zeros, and secret memory is zeroed by the kernel when its last mapping goes. For Close: the
+// pages are unlocked first, as locked pages cannot be discarded on every kernel.
 func discardPages(mem []byte) error {
-	unix.Munlock(mem) // locked pages cannot be discarded; unlocking them alone writes nothing
+	unix.Munlock(mem) // unlocking alone writes nothing
 	if err := unix.Madvise(mem, unix.MADV_DONTNEED); err != nil {
 		return fmt.Errorf("madvise(MADV_DONTNEED) of %d bytes: %w", len(mem), err)
+	}
+	return nil
+}
+
+// dropPages drops the contents of private anonymous pages (they read back as zeros) without
+// writing them, so that pages never touched are not committed; locked pages stay locked
+// (MADV_DONTNEED_LOCKED, Linux 5.18; older kernels refuse it and the caller writes zeros).
+func dropPages(mem []byte, locked bool) error {
+	advice := unix.MADV_DONTNEED
+	if locked {
+		advice = unix.MADV_DONTNEED_LOCKED
+	}
+	if err := unix.Madvise(mem, advice); err != nil {
+		return fmt.Errorf("madvise(%d) of %d bytes: %w", advice, len(mem), err)
 	}
 	return nil
 }

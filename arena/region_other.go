@@ -15,6 +15,9 @@ import (
 
 var pageSize = unix.Getpagesize()
 
+// errNoMemory wraps memcall's failures, whose causes have no portable errno.
+var errNoMemory = unix.ErrMemcall
+
 const (
 	protNone = unix.PROT_NONE
 	protRead = unix.PROT_READ
@@ -58,6 +61,14 @@ func protect(mem []byte, prot int, key pkru.Key) error {
 		return pkru.Protect(mem, prot, key)
 	}
 	return unix.ProtectPages(mem, prot)
+}
+
+// explainMapFailure adds nothing outside Linux (no secret memory).
+func explainMapFailure(err error, size int, lockedBefore int64) error { return err }
+
+// dropPages is not available outside Linux: callers write zeros.
+func dropPages(mem []byte, locked bool) error {
+	return fmt.Errorf("dropping pages: %w", pkru.ErrNotSupported)
 }
 
 // discardPages wipes mem on systems without a kernel view of it (kmem_other.go): the pages are

@@ -30,6 +30,12 @@ func runChild(role string) int {
 		return childCoreDump()
 	case "mmapfail":
 		return childMmapFail()
+	case "reclaim":
+		return childReclaim()
+	case "secretmemlock":
+		return childSecretMemlock()
+	case "rss":
+		return childRSS()
 	}
 	fmt.Fprintf(os.Stderr, "unknown child role %q\n", role)
 	return 2

@@ -32,7 +32,8 @@ const (
 	MADV_WIPEONFORK = linux.MADV_WIPEONFORK
 	MADV_DONTFORK   = linux.MADV_DONTFORK
 
-	MADV_DONTNEED = linux.MADV_DONTNEED
+	MADV_DONTNEED        = linux.MADV_DONTNEED
+	MADV_DONTNEED_LOCKED = linux.MADV_DONTNEED_LOCKED
 
 	O_RDWR    = linux.O_RDWR
 	O_CLOEXEC = linux.O_CLOEXEC
@@ -126,12 +127,6 @@ var (
 	Reboot = linux.Reboot
 	Sync   = linux.Sync
 )
-
-// MmapFixed maps fd over the pages of b (MAP_FIXED), which must be an existing mapping.
-func MmapFixed(b []byte, prot, flags, fd int) error {
-	_, err := linux.MmapPtr(fd, 0, unsafe.Pointer(&b[0]), uintptr(len(b)), prot, flags|linux.MAP_FIXED)
-	return err
-}
 
 // Used by tests that fork.
 var Wait4 = linux.Wait4
