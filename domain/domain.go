@@ -22,6 +22,12 @@ var ErrMixedModes = errors.New("arenas of one domain must share a mode")
 // ReadOnly and ReadWrite.
 var ErrInvalidGrant = errors.New("invalid grant")
 
+// ErrTooManyArenas is returned by New for a PKU-mode domain over more arenas than the CPU has
+// protection keys for (pkru.NumKeys-1): inside a domain each of its arenas holds a key of its
+// own, so such a domain could never be entered. Split it into domains entered one after the
+// other (nested domains keep their keys too).
+var ErrTooManyArenas = errors.New("more arenas than protection keys")
+
 // Grant gives a domain access to one arena.
 type Grant struct {
 	Arena  *arena.Arena
@@ -47,7 +53,8 @@ type Domain struct {
 }
 
 // New creates a domain. With no grants it is a domain that denies every arena: useful to run
-// code that must not reach any secret.
+// code that must not reach any secret. It fails with ErrInvalidGrant, ErrMixedModes or
+// ErrTooManyArenas.
 func New(grants ...Grant) (*Domain, error) {
 	d := &Domain{}
 	byArena := map[*arena.Arena]int{}
@@ -76,6 +83,10 @@ func New(grants ...Grant) (*Domain, error) {
 		if pkru.Supported() == nil {
 			d.mode = arena.PKU
 		}
+	}
+	if d.mode == arena.PKU && len(d.grants) > pkru.NumKeys-1 {
+		return nil, fmt.Errorf("domain: %d arenas, and at most %d can hold a key at once: %w",
+			len(d.grants), pkru.NumKeys-1, ErrTooManyArenas)
 	}
 	d.fixed = d.mode == arena.PKU
 	for _, g := range d.grants {
