@@ -24,8 +24,9 @@
 //     the arena. With GOEXPERIMENT=runtimesecret on linux/amd64 and arm64 such copies are erased
 //     once collected, and fn's registers and stack when Use returns; without it they stay until
 //     overwritten (domain.DoSecret says exactly what is and is not erased).
-//   - The slice given to fn must not be kept: after Use it faults, after Destroy it is free
-//     memory, and then another Secret's.
+//   - The slice given to fn must not be kept: after Use it faults (in Mprotect mode only while
+//     no Use of the Store runs anywhere), after Destroy it is free memory, and then another
+//     Secret's.
 //   - Closing a Store's arena while its Secrets are in use is a programming error; Use after
 //     Close returns an error wrapping arena.ErrClosed.
 //   - The arena package's Limitations apply (ptrace and /proc/<pid>/mem, code that writes the

@@ -85,14 +85,16 @@ func (s Secret) Len() int {
 // (domain.DoSecret, whose contract applies). It returns fn's error, ErrDestroyed, or an error
 // wrapping arena.ErrClosed when the Store's arena was closed.
 //
-// The slice is valid only until fn returns: afterwards it faults, and after Destroy it is
-// another secret's memory. Inside fn every Secret of the same Store is reachable (they share an
-// arena); Secrets of other Stores are not, in PKU mode (the domain switches the thread to
-// exactly its grants), so copy out what is needed first or nest the other's Use inside.
-// Use nests: a Use inside fn, of this Secret or another, works; of a Secret being destroyed it
-// returns ErrDestroyed. Many Uses may run at once, on any goroutines. A nil fn is a programming
-// error: Use panics with "secrets: Use of a nil function". Like domain.Enter, Use panics when
-// no protection key frees up within arena.KeyWait.
+// The slice is valid only until fn returns: afterwards it faults (in Mprotect mode, while no
+// other Use of the Store runs), and after Destroy it is another secret's memory. Inside fn
+// every Secret of the same Store is reachable, since they share an arena. Those of other
+// Stores are not, in PKU mode, and inside a nested Use of one of them the outer slice is
+// denied in turn (a domain switches the thread to exactly its grants): Secrets used together
+// belong in one Store. Use nests: a Use inside fn, of this Secret or another, works; of a
+// Secret being destroyed it returns ErrDestroyed. Many Uses may run at once, on any
+// goroutines. A nil fn is a programming error: Use panics with "secrets: Use of a nil
+// function". Like domain.Enter, Use panics when no protection key frees up within
+// arena.KeyWait.
 func (s Secret) Use(fn func(b []byte) error) error { return s.use(fn, false) }
 
 // UseReadOnly is Use with a read-only grant: a write to the bytes inside fn faults (a
