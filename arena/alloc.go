@@ -127,6 +127,7 @@ func shardHint() int { return int(uint64(stackHint()>>13) * 0x9E3779B97F4A7C15 >
 // memory it wipes every pending free and tries again. Its errors, and when it waits for a key,
 // are listed in the package doc (Errors and waits).
 func (a *Arena) Alloc(n int) ([]byte, error) {
+	a.mustBeMade()
 	if n <= 0 || n > maxAlloc {
 		return nil, fmt.Errorf("arena %q: Alloc(%d): %w", a.cfg.name, n, ErrInvalidSize)
 	}
@@ -578,6 +579,7 @@ func (a *Arena) lookup(addr uintptr) (*slab, int, bool) {
 // the next Check or Close (ErrCorrupted). Batching is what keeps Free free of key switches and
 // system calls.
 func (a *Arena) Free(b []byte) error {
+	a.mustBeMade()
 	if len(b) == 0 {
 		return fmt.Errorf("arena %q: Free of an empty slice: %w", a.cfg.name, ErrNotAllocated)
 	}

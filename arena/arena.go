@@ -100,9 +100,15 @@ type config struct {
 	pendingMax int
 }
 
-// Name sets the name used in errors, statistics and violation reports.
+// Name sets the name used in errors, statistics and violation reports; it must not be empty.
 func Name(name string) Option {
-	return optionFunc(func(c *config) error { c.name = name; return nil })
+	return optionFunc(func(c *config) error {
+		if name == "" {
+			return fmt.Errorf("Name(\"\"): %w", ErrInvalidOption)
+		}
+		c.name = name
+		return nil
+	})
 }
 
 // Limit caps the bytes the arena reserves (mapped, excluding guard pages). Zero means no limit.
@@ -169,7 +175,8 @@ const DefaultPendingBytes = 64 << 10
 const PendingBytes = 4 << 10
 
 // Arena is an allocator of memory outside the Go heap, on pages only domains that grant the arena
-// can read. All methods are safe for concurrent use.
+// can read. All methods are safe for concurrent use. Make one with NewArena: the methods of a
+// zero Arena panic with "arena: Arena used without NewArena".
 type Arena struct {
 	cfg    config
 	mode   Mode
@@ -198,6 +205,13 @@ type Arena struct {
 	st counters
 
 	cleanup runtime.Cleanup
+}
+
+// mustBeMade panics on a zero Arena, whose methods would otherwise fail obscurely.
+func (a *Arena) mustBeMade() {
+	if a.regs == nil {
+		panic("arena: Arena used without NewArena (the zero value is not usable)")
+	}
 }
 
 type counters struct {
@@ -307,6 +321,7 @@ func (a *Arena) Mode() Mode { return a.mode }
 // when it has none. Unless a domain over the arena is inside, the binding may change at any time: use it for
 // reports, not to grant access.
 func (a *Arena) Key() (pkru.Key, bool) {
+	a.mustBeMade()
 	if a.vk == nil {
 		return 0, false
 	}
@@ -377,6 +392,7 @@ func (a *Arena) Name() string { return a.cfg.name }
 
 // Stats returns the arena's current figures.
 func (a *Arena) Stats() Stats {
+	a.mustBeMade()
 	key := -1
 	if k, ok := a.Key(); ok {
 		key = int(k)

@@ -84,6 +84,7 @@ func (a *Arena) applyOpens() {
 // found by earlier batched wipes. It returns nil or an error wrapping ErrCorrupted per object;
 // in PKU mode, without a key, it may wait for one (package doc, Errors and waits).
 func (a *Arena) Check() error {
+	a.mustBeMade()
 	if a.mode == Mprotect {
 		a.protMu.Lock()
 		defer a.protMu.Unlock()
@@ -177,6 +178,7 @@ var beforeUnmap func(mem []byte)
 // Slices handed out by Alloc must not be used after Close: the pages are gone. The same holds
 // once the Arena is unreachable, since a slice does not keep it alive.
 func (a *Arena) Close() error {
+	a.mustBeMade()
 	if a.vk != nil && !a.closed.Load() {
 		if err := a.vk.closeKey(); err != nil {
 			return fmt.Errorf("arena %q: %w", a.cfg.name, err)

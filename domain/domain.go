@@ -18,8 +18,8 @@ import (
 // when PKEYARENA_FORCE_FALLBACK changes between arenas; it is read once per process).
 var ErrMixedModes = errors.New("arenas of one domain must share a mode")
 
-// ErrInvalidGrant is returned by New for a nil or closed arena, or an access other than
-// ReadOnly and ReadWrite.
+// ErrInvalidGrant is returned by New for a nil, zero (not made by NewArena) or closed arena, or
+// an access other than ReadOnly and ReadWrite.
 var ErrInvalidGrant = errors.New("invalid grant")
 
 // ErrTooManyArenas is returned by New for a PKU-mode domain over more arenas than the CPU has
@@ -60,7 +60,10 @@ func New(grants ...Grant) (*Domain, error) {
 	byArena := map[*arena.Arena]int{}
 	var names []string
 	for _, g := range grants {
-		if g.Arena == nil || (g.Access != pkru.ReadOnly && g.Access != pkru.ReadWrite) {
+		if g.Arena == nil || g.Arena.Mode() == 0 {
+			return nil, fmt.Errorf("domain: grant of no arena made by NewArena: %w", ErrInvalidGrant)
+		}
+		if g.Access != pkru.ReadOnly && g.Access != pkru.ReadWrite {
 			return nil, fmt.Errorf("domain: grant %v: %w", g.Access, ErrInvalidGrant)
 		}
 		if g.Arena.Closed() {

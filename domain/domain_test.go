@@ -362,6 +362,9 @@ func TestClosedArena(t *testing.T) {
 	if _, err := domain.New(domain.Grant{}); !errors.Is(err, domain.ErrInvalidGrant) {
 		t.Errorf("New with a nil arena: %v", err)
 	}
+	if _, err := domain.New(domain.ReadOnly(new(arena.Arena))); !errors.Is(err, domain.ErrInvalidGrant) {
+		t.Errorf("New with a zero Arena: %v", err)
+	}
 	b := newArena(t, "b")
 	if _, err := domain.New(domain.Grant{Arena: b, Access: pkru.NoAccess}); !errors.Is(err, domain.ErrInvalidGrant) {
 		t.Errorf("New with NoAccess: %v", err)
