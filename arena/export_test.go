@@ -66,3 +66,11 @@ func (a *Arena) MostPendingInAShard() int {
 	}
 	return most
 }
+
+// SetMapFailure installs a hook that can fail the mapping of each new region (size: its usable
+// bytes), as a full RLIMIT_MEMLOCK or address space would.
+func SetMapFailure(f func(size int) error) (restore func()) {
+	old := mapFailure
+	mapFailure = f
+	return func() { mapFailure = old }
+}
