@@ -2,6 +2,7 @@ package arena_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestBadInput(t *testing.T) {
 		{"FreeSlice(nil)", func() error { return arena.FreeSlice[int64](a, nil) }, arena.ErrNotAllocated},
 		{"MakeSlice(-1, 0)", func() error { _, err := arena.MakeSlice[int64](a, -1, 0); return err }, arena.ErrInvalidSize},
 		{"MakeSlice(5, 2)", func() error { _, err := arena.MakeSlice[int64](a, 5, 2); return err }, arena.ErrInvalidSize},
-		{"MakeSlice(huge)", func() error { _, err := arena.MakeSlice[int64](a, 1<<62, 1<<62); return err }, arena.ErrInvalidSize},
+		{"MakeSlice(huge)", func() error { _, err := arena.MakeSlice[int64](a, math.MaxInt/4, math.MaxInt/4); return err }, arena.ErrInvalidSize},
 		{"New[struct{}]", func() error { _, err := arena.New[struct{}](a); return err }, arena.ErrInvalidSize},
 		{"New[*int]", func() error { _, err := arena.New[*int](a); return err }, arena.ErrPointers},
 		{"Name(\"\")", func() error { _, err := arena.NewArena(arena.Name("")); return err }, arena.ErrInvalidOption},

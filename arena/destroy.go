@@ -68,28 +68,6 @@ func (a *Arena) boundKey() (pkru.Key, bool) {
 	return a.vk.key()
 }
 
-// checkFromKernel checks the canaries around a pending slot through the kernel's view, reading
-// them into buf (the scratch of a shard whose lock the caller holds).
-func (a *Arena) checkFromKernel(ref slotRef, buf *[canarySize]byte) error {
-	if !a.cfg.canaries {
-		return nil
-	}
-	s, r := ref.s, ref.s.r
-	off := s.first + ref.i*s.stride
-	var where []string
-	if !a.canaryOKFromKernel(r, off-canarySize, buf) {
-		where = append(where, "before its start (underflow)")
-	}
-	if !a.canaryOKFromKernel(r, off+s.size, buf) {
-		where = append(where, "past its end (overflow)")
-	}
-	if where == nil {
-		return nil
-	}
-	return fmt.Errorf("arena %q: object at %#x (%d-byte slot): written %v: %w",
-		a.cfg.name, r.base+uintptr(off), s.size, where, ErrCorrupted)
-}
-
 // wipeRegion wipes r's pages in use without changing their protection: small runs through the
 // kernel's view, large runs (and all where there is no view) by discarding them. Secret memory has no kernel
 // view, and the kernel zeroes its pages itself when the region is unmapped.
@@ -206,17 +184,4 @@ func (a *Arena) tryWipeSlotFromKernel(ref slotRef, buf *[canarySize]byte) (error
 		}
 	}
 	return err, true
-}
-
-// canaryOKFromKernel is canaryOK through the kernel's view, reading into buf. Without a view
-// (SecretMem, no /proc) it reports the canary intact: Close then discards such slots unchecked
-// (doc.go, Limitations).
-func (a *Arena) canaryOKFromKernel(r *region, off int, buf *[canarySize]byte) bool {
-	if !hasKernelView() {
-		return true
-	}
-	if err := kernelRead(buf[:], r.base+uintptr(off)); err != nil {
-		return false // the view failed on this page: report it rather than assume intact
-	}
-	return binary.LittleEndian.Uint64(buf[:]) == a.canaryAt(r, off)
 }
