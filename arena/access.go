@@ -69,7 +69,7 @@ func mustProtect(mem []byte, prot int) {
 
 // protectAll sets the protection of every region (Mprotect mode; protMu held).
 func (a *Arena) protectAll(prot int) {
-	for _, r := range a.regs.load() {
+	for r := range a.regs.Values() {
 		mustProtect(r.mem, prot)
 	}
 }

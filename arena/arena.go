@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -88,8 +89,8 @@ type Arena struct {
 	deferred []error     // corruption found by batched wipes, for Check and Close (under defMu)
 	dirty    atomic.Bool // a Free left slots pending since the last wipe of all shards
 
-	mu      sync.Mutex // page allocator, region list, closing
-	regs    *regionSet
+	mu      sync.Mutex            // page allocator, region list, closing
+	regs    *regions.Set[*region] // sorted by address; lookups take no lock (writers hold mu)
 	closed  atomic.Bool
 	nextReg int // size of the next region
 
@@ -155,9 +156,7 @@ func NewArena(opts ...Option) (*Arena, error) {
 	} else if cfg.requirePKU {
 		return nil, fmt.Errorf("arena %q: %w", cfg.name, err)
 	}
-	a.regs = &regionSet{}
-	empty := []*region{}
-	a.regs.list.Store(&empty)
+	a.regs = &regions.Set[*region]{}
 	if a.mode == PKU {
 		vk, err := newVkey(cfg.name, a.regs, cfg.dedicated)
 		if err != nil {
@@ -173,17 +172,10 @@ func NewArena(opts ...Option) (*Arena, error) {
 	return a, nil
 }
 
-// regionSet is the arena's list of regions: an immutable sorted slice, replaced whole when a
-// region is added, so lookups need no lock. It is its own object so that the cleanup backstop can
-// hold it without holding the Arena.
-type regionSet struct{ list atomic.Pointer[[]*region] }
-
-func (s *regionSet) load() []*region { return *s.list.Load() }
-
 // closer is the backstop for arenas that are never closed: it wipes and unmaps their regions and
 // frees their key once the Arena is unreachable. It must not refer to the Arena itself.
 type closer struct {
-	regs *regionSet
+	regs *regions.Set[*region]
 	vk   *vkey // nil in Mprotect mode
 }
 
@@ -194,7 +186,7 @@ func (c closer) close() {
 	if hold != nil {
 		hold("backstop")
 	}
-	for _, r := range c.regs.load() {
+	for r := range c.regs.Values() {
 		wipeRegion(r) // through the kernel's view: no thread sees the pages open (destroy.go)
 		r.unregister()
 		unmapRegion(r.mapping)
@@ -288,7 +280,7 @@ func (a *Arena) Stats() Stats {
 		key = int(k)
 	}
 	st := Stats{
-		Name: a.cfg.name, Mode: a.mode, Key: key, Regions: len(a.regs.load()),
+		Name: a.cfg.name, Mode: a.mode, Key: key, Regions: a.regs.Len(),
 		Reserved: a.st.reserved.Load(), Locked: a.st.locked.Load(), Flushes: a.st.flushes.Load(),
 	}
 	if a.vk != nil {

@@ -33,7 +33,7 @@ func (a *Arena) destroy() []error {
 		if hold != nil {
 			hold("close")
 		}
-		for _, r := range a.regs.load() {
+		for r := range a.regs.Values() {
 			forUsedRuns(r, func(off, n int) { zeroRun(r, r.mem[off:off+n]) })
 			a.showBeforeUnmap(r, true)
 		}
@@ -50,7 +50,7 @@ func (a *Arena) destroy() []error {
 	if hold != nil {
 		hold("close")
 	}
-	for _, r := range a.regs.load() {
+	for r := range a.regs.Values() {
 		if err := wipeRegion(r); err != nil {
 			errs = append(errs, fmt.Errorf("arena %q: %w", a.cfg.name, err))
 		}

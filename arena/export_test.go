@@ -16,7 +16,7 @@ func (a *Arena) SetPendingMax(n int) { a.cfg.pendingMax = n }
 
 // RegionBounds returns the usable part and whole mapping of every region.
 func (a *Arena) RegionBounds() (mem, mapping [][]byte) {
-	for _, r := range a.regs.load() {
+	for r := range a.regs.Values() {
 		mem = append(mem, r.mem)
 		mapping = append(mapping, r.mapping)
 	}

@@ -127,7 +127,7 @@ func (a *Arena) Check() error {
 	if hold != nil {
 		hold("check")
 	}
-	for _, r := range a.regs.load() {
+	for r := range a.regs.Values() {
 		var last *slab
 		for p := range r.slabs {
 			s := r.slabs[p].Load()
@@ -208,14 +208,13 @@ func (a *Arena) Close() error {
 	errs = append(a.deferred, errs...)
 	a.deferred = nil
 	a.defMu.Unlock()
-	for _, r := range a.regs.load() {
+	for r := range a.regs.Values() {
 		r.unregister()
 		if err := unmapRegion(r.mapping); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	empty := []*region{}
-	a.regs.list.Store(&empty)
+	a.regs.Clear()
 	a.st.reserved.Store(0)
 	a.st.locked.Store(0)
 	for i := range a.shards {

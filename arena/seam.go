@@ -1,9 +1,10 @@
 package arena
 
 import (
+	"time"
+
 	"github.com/pkeyarena/pkeyarena/internal/seam"
 	"github.com/pkeyarena/pkeyarena/pkru"
-	"time"
 )
 
 // plumbing is an Arena as package domain sees it through internal/seam: the type is unexported,

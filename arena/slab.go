@@ -3,7 +3,6 @@ package arena
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"sync/atomic"
 
 	"github.com/pkeyarena/pkeyarena/internal/regions"
@@ -134,7 +133,7 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 // region is returned fresh: read-write, untagged, not yet visible in the region list's
 // protection state; the caller seals it. Called with mu (and, in Mprotect mode, protMu) held.
 func (a *Arena) pages(k int) (r *region, first int, fresh bool, err error) {
-	for _, r := range a.regs.load() {
+	for r := range a.regs.Values() {
 		if p := freeRun(r.used, k); p >= 0 {
 			for i := p; i < p+k; i++ {
 				r.used[i] = true
@@ -214,10 +213,11 @@ func (a *Arena) newRegion(need int) (*region, error) {
 		}
 		r.slabs = make([]atomic.Pointer[slab], len(mem)/pageSize)
 		r.used = make([]bool, len(mem)/pageSize)
-		old := a.regs.load()
-		list := append(append(make([]*region, 0, len(old)+1), old...), r)
-		sort.Slice(list, func(i, j int) bool { return list[i].base < list[j].base })
-		a.regs.list.Store(&list)
+		if err := a.regs.Add(r.base, r.base+uintptr(len(mem)), r); err != nil {
+			r.unregister()
+			unmapRegion(mapping)
+			return nil, fmt.Errorf("arena %q: internal error: %w", a.cfg.name, err)
+		}
 		a.st.reserved.Add(int64(len(mem))) // counted only once the region is kept
 		if locked {
 			a.st.locked.Add(int64(len(mem)))
@@ -262,20 +262,10 @@ func (a *Arena) seal(r *region, k pkru.Key) error {
 
 // lookup finds the slab and slot of an allocation that starts at addr.
 func (a *Arena) lookup(addr uintptr) (*slab, int, bool) {
-	regs := a.regs.load()
-	lo, hi := 0, len(regs) // the first region that ends after addr
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if regs[m].base+uintptr(len(regs[m].mem)) > addr {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	if lo == len(regs) || addr < regs[lo].base {
+	r, ok := a.regs.Find(addr)
+	if !ok {
 		return nil, 0, false
 	}
-	r := regs[lo]
 	off := int(addr - r.base)
 	s := r.slabs[off/pageSize].Load()
 	if s == nil {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -71,7 +72,7 @@ var ErrKeysPinned = fmt.Errorf("every protection key is pinned by a thread insid
 type vkey struct {
 	state   atomic.Uint32
 	in, out atomic.Int64 // pins taken and given back; in - out pins are held
-	regs    *regionSet
+	regs    *regions.Set[*region]
 	name    string
 	// dedicated: the key is bound for the arena's life and never evicted, so pins are not
 	// counted (DedicatedKey).
@@ -120,7 +121,7 @@ func Keys() KeyStats {
 // kernel has one. With none left it starts unbound (it has no pages yet, so binding later costs
 // no re-tag), unless the library holds no key at all: then no binding can ever succeed and the
 // error wraps pkru.ErrNoKeys.
-func newVkey(name string, regs *regionSet, dedicated bool) (*vkey, error) {
+func newVkey(name string, regs *regions.Set[*region], dedicated bool) (*vkey, error) {
 	v := &vkey{regs: regs, name: name, dedicated: dedicated}
 	if softRegister {
 		v.state.Store(stBound | uint32(softKey)) // benchmark builds: one made-up key, never evicted
@@ -235,11 +236,11 @@ func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 		k, err := takeKey(v)
 		if err == nil {
 			start := time.Now()
-			for _, r := range v.regs.load() {
+			for r := range v.regs.Values() {
 				mustRetag(r.mem, protRW, k)
 			}
 			pool.retagTime += time.Since(start)
-			pool.retags += int64(len(v.regs.load()))
+			pool.retags += int64(v.regs.Len())
 			pool.bound[k] = v
 			v.seen = v.in.Load() - 1 // just used
 			v.misses++
@@ -301,11 +302,11 @@ func takeKey(v *vkey) (pkru.Key, error) {
 			continue
 		}
 		start := time.Now()
-		for _, r := range w.regs.load() {
+		for r := range w.regs.Values() {
 			mustRetag(r.mem, protNone, 0)
 		}
 		pool.retagTime += time.Since(start)
-		pool.retags += int64(len(w.regs.load()))
+		pool.retags += int64(w.regs.Len())
 		pool.bound[i] = nil
 		w.state.Store(0)
 		w.evictions++

@@ -1,13 +1,12 @@
 // Package regions is the registry of the library's protected mappings: package arena registers
 // each region it maps, and package guard looks faulting addresses up in it to name the arena.
-// It is internal so that no other code can register, or hide, a region.
+// It is internal so that no other code can register, or hide, a region. Its Set, a sorted set
+// of address ranges that lookups read without a lock, is also each arena's own list of regions.
 package regions
 
 import (
 	"fmt"
-	"sort"
 	"sync"
-	"sync/atomic"
 )
 
 // Region describes memory a caller (package arena) registers: a mapping with optional guard
@@ -36,13 +35,8 @@ func (r Region) DataStart() uintptr { return r.Start + r.GuardBelow }
 func (r Region) DataEnd() uintptr   { return r.End - r.GuardAbove }
 
 var registry struct {
-	mu      sync.Mutex
-	regions atomic.Pointer[[]Region] // sorted by Start, replaced whole on change
-}
-
-func init() {
-	empty := []Region{}
-	registry.regions.Store(&empty)
+	mu  sync.Mutex // serialises changes
+	set Set[Region]
 }
 
 // Register records r so that faults inside it are reported as Violations; the returned function
@@ -54,46 +48,32 @@ func Register(r Region) (unregister func(), err error) {
 	}
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
-	old := *registry.regions.Load()
-	for _, o := range old {
-		if r.Start < o.End && o.Start < r.End {
-			return nil, fmt.Errorf("regions.Register: %#x-%#x overlaps %#x-%#x of arena %q", r.Start, r.End, o.Start, o.End, o.Arena)
-		}
+	if o, ok := overlapping(r); ok {
+		return nil, fmt.Errorf("regions.Register: %#x-%#x overlaps %#x-%#x of arena %q",
+			r.Start, r.End, o.Start, o.End, o.Arena)
 	}
-	list := append(append(make([]Region, 0, len(old)+1), old...), r)
-	sort.Slice(list, func(i, j int) bool { return list[i].Start < list[j].Start })
-	registry.regions.Store(&list)
+	if err := registry.set.Add(r.Start, r.End, r); err != nil {
+		return nil, fmt.Errorf("regions.Register: %w", err)
+	}
 	var once sync.Once
-	return func() { once.Do(func() { remove(r.Start) }) }, nil
+	return func() {
+		once.Do(func() {
+			registry.mu.Lock()
+			defer registry.mu.Unlock()
+			registry.set.Remove(r.Start)
+		})
+	}, nil
 }
 
-func remove(start uintptr) {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	old := *registry.regions.Load()
-	list := make([]Region, 0, len(old))
-	for _, o := range old {
-		if o.Start != start {
-			list = append(list, o)
+// overlapping returns a registered region that overlaps r.
+func overlapping(r Region) (Region, bool) {
+	for o := range registry.set.Values() {
+		if r.Start < o.End && o.Start < r.End {
+			return o, true
 		}
-	}
-	registry.regions.Store(&list)
-}
-
-// Lookup returns the registered region that contains addr. It takes no lock.
-func Lookup(addr uintptr) (Region, bool) {
-	list := *registry.regions.Load()
-	lo, hi := 0, len(list)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if list[m].End > addr {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	if lo < len(list) && list[lo].Start <= addr {
-		return list[lo], true
 	}
 	return Region{}, false
 }
+
+// Lookup returns the registered region that contains addr. It takes no lock.
+func Lookup(addr uintptr) (Region, bool) { return registry.set.Find(addr) }

@@ -43,3 +43,45 @@ func TestRegisterRefusesBadGuards(t *testing.T) {
 		}
 	}
 }
+
+// A Set finds the entry that contains an address, refuses overlaps and empty ranges, and yields
+// its values in address order.
+func TestSet(t *testing.T) {
+	var s Set[string]
+	if _, ok := s.Find(1); ok || s.Len() != 0 {
+		t.Fatal("the zero Set is not empty")
+	}
+	for _, e := range []Entry[string]{{0x3000, 0x4000, "c"}, {0x1000, 0x2000, "a"}, {0x2000, 0x3000, "b"}} {
+		if err := s.Add(e.Start, e.End, e.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range [][2]uintptr{{0x1800, 0x1900}, {0x0, 0x1001}, {0x5000, 0x5000}} {
+		if err := s.Add(bad[0], bad[1], "x"); err == nil {
+			t.Errorf("Add(%#x, %#x) accepted", bad[0], bad[1])
+		}
+	}
+	for _, tt := range []struct {
+		addr uintptr
+		want string
+	}{{0xfff, ""}, {0x1000, "a"}, {0x1fff, "a"}, {0x2000, "b"}, {0x3fff, "c"}, {0x4000, ""}} {
+		if v, _ := s.Find(tt.addr); v != tt.want {
+			t.Errorf("Find(%#x) = %q, want %q", tt.addr, v, tt.want)
+		}
+	}
+	var order string
+	for v := range s.Values() {
+		order += v
+	}
+	if order != "abc" {
+		t.Errorf("Values in order %q, want abc", order)
+	}
+	s.Remove(0x2000)
+	if _, ok := s.Find(0x2800); ok || s.Len() != 2 {
+		t.Error("Remove left the entry")
+	}
+	s.Clear()
+	if s.Len() != 0 {
+		t.Error("Clear left entries")
+	}
+}
