@@ -95,7 +95,8 @@ func (a *Arena) handOut(ref slotRef, n int) []byte {
 	s := ref.s
 	bit := uint64(1) << (ref.i % 64)
 	if s.live[ref.i/64]&bit != 0 {
-		panic(fmt.Sprintf("arena %q: internal error: slot %d of a %d-byte slab handed out twice", a.cfg.name, ref.i, s.size))
+		panic(fmt.Sprintf("arena %q: internal error: slot %d of a %d-byte slab handed out twice",
+			a.cfg.name, ref.i, s.size))
 	}
 	s.live[ref.i/64] |= bit
 	s.lens[ref.i] = int64(n)
@@ -126,11 +127,11 @@ func (a *Arena) allocLarge(n int) ([]byte, error) {
 // length); anything else, and a second Free, returns ErrNotAllocated and changes nothing.
 //
 // The bytes stay protected and are wiped, and their canaries checked, in a batch: always before
-// the slot is reused, the next time a domain that grants the arena is entered, at
-// Check and Close, and once a shard holds PendingBytes (PKU mode; when a key can be had without
-// waiting) or DefaultPendingBytes (Mprotect mode) of them, whichever comes first. A canary found overwritten then is reported by
-// the next Check or Close (ErrCorrupted). Batching is what keeps Free free of key switches and
-// system calls.
+// the slot is reused, the next time a domain that grants the arena is entered, at Check and
+// Close, and once a shard holds PendingBytesPKU (PKU mode; when a key can be had without
+// waiting) or PendingBytesMprotect (Mprotect mode) of them, whichever comes first. A canary
+// found overwritten then is reported by the next Check or Close (ErrCorrupted). Batching is
+// what keeps Free free of key switches and system calls.
 func (a *Arena) Free(b []byte) error {
 	a.mustBeMade()
 	if len(b) == 0 {
@@ -142,7 +143,8 @@ func (a *Arena) Free(b []byte) error {
 	addr := addrOf(b)
 	s, i, ok := a.lookup(addr)
 	if !ok {
-		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), ErrNotAllocated)
+		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w",
+			a.cfg.name, addr, len(b), ErrNotAllocated)
 	}
 	sh := s.owner
 	sh.mu.Lock()
@@ -152,12 +154,14 @@ func (a *Arena) Free(b []byte) error {
 	}
 	if s.lens[i] != int64(len(b)) || cap(b) != len(b) {
 		sh.mu.Unlock()
-		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w", a.cfg.name, addr, len(b), ErrNotAllocated)
+		return fmt.Errorf("arena %q: Free(%#x, %d bytes): %w",
+			a.cfg.name, addr, len(b), ErrNotAllocated)
 	}
 	bit := uint64(1) << (i % 64)
 	if s.live[i/64]&bit == 0 {
 		sh.mu.Unlock()
-		return fmt.Errorf("arena %q: Free(%#x, %d bytes) of memory already freed: %w", a.cfg.name, addr, len(b), ErrNotAllocated)
+		return fmt.Errorf("arena %q: Free(%#x, %d bytes) of memory already freed: %w",
+			a.cfg.name, addr, len(b), ErrNotAllocated)
 	}
 	s.live[i/64] &^= bit
 	sh.frees++
@@ -185,7 +189,7 @@ func (a *Arena) Free(b []byte) error {
 // pendingMax is the bound on pending bytes per shard.
 func (a *Arena) pendingMax() int {
 	if a.mode == PKU {
-		return min(a.cfg.pendingMax, PendingBytes)
+		return min(a.cfg.pendingMax, PendingBytesPKU)
 	}
 	return a.cfg.pendingMax
 }

@@ -82,8 +82,8 @@ type Arena struct {
 	// protMu serialises changes of the pages' protection in Mprotect mode (Open, Release,
 	// flushes, carving). Lock order: protMu, then a shard, then mu.
 	protMu  sync.Mutex
-	opens   [3]int // Mprotect mode: open count per pkru.Access (ReadOnly, ReadWrite used)
-	curProt int    // Mprotect mode: the protection the pages have now
+	opens   [pkru.ReadWrite + 1]int // Mprotect mode: domains inside, per access (ReadOnly, ReadWrite)
+	curProt int                     // Mprotect mode: the protection the pages have now
 
 	defMu    sync.Mutex
 	deferred []error     // corruption found by batched wipes, for Check and Close (under defMu)
@@ -94,7 +94,7 @@ type Arena struct {
 	closed  atomic.Bool
 	nextReg int // size of the next region
 
-	lastSlab [numClasses]int // Mprotect mode: pages of the last slab cut per class (under mu)
+	lastSlabPages [numClasses]int // Mprotect mode: size of the last slab cut per class (under mu)
 
 	st counters
 
@@ -133,14 +133,15 @@ type Stats struct {
 	KeyHits, KeyMisses, KeyEvictions int64
 }
 
-// NewArena creates an arena; pages are mapped on first use. Keep the Arena reachable, or Close
-// it, while its memory is in use: slices do not keep it alive, and the cleanup backstop of an
-// unreachable arena unmaps live objects too. In PKU mode the arena gets a virtual
-// protection key, bound to a hardware key now if the kernel has one free and later otherwise
-// (key virtualisation, see the package doc); it fails with pkru.ErrNoKeys only when the library holds no hardware key at all
-// and the kernel has none left (other code took them all).
+// NewArena creates an arena; pages are mapped on first use. Keep the Arena reachable, or Close it,
+// while its memory is in use: slices do not keep it alive, and the cleanup backstop of an
+// unreachable arena unmaps live objects too. In PKU mode the arena gets a virtual protection key,
+// bound to a hardware key now if the kernel has one free and later otherwise (key virtualisation,
+// see the package doc); it fails with pkru.ErrNoKeys only when the library holds no hardware key at
+// all and the kernel has none left (other code took them all).
 func NewArena(opts ...Option) (*Arena, error) {
-	cfg := config{name: "arena", lock: true, guards: true, canaries: true, pendingMax: DefaultPendingBytes}
+	cfg := config{name: "arena", lock: true, guards: true, canaries: true,
+		pendingMax: PendingBytesMprotect}
 	for _, o := range opts {
 		if err := o.apply(&cfg); err != nil {
 			return nil, err
@@ -203,8 +204,8 @@ func (c closer) close() {
 func (a *Arena) Mode() Mode { return a.mode }
 
 // Key returns the hardware protection key bound to the arena now, and false in Mprotect mode or
-// when it has none. Unless a domain over the arena is inside, the binding may change at any time: use it for
-// reports, not to grant access.
+// when it has none. Unless a domain over the arena is inside, the binding may change at any time:
+// use it for reports, not to grant access.
 func (a *Arena) Key() (pkru.Key, bool) {
 	a.mustBeMade()
 	if a.vk == nil {
@@ -252,7 +253,8 @@ func (a *Arena) pinSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 }
 
 func (a *Arena) noKeys() error {
-	return fmt.Errorf("arena %q: a protection key in %v mode: %w", a.cfg.name, a.mode, pkru.ErrNotSupported)
+	return fmt.Errorf("arena %q: a protection key in %v mode: %w",
+		a.cfg.name, a.mode, pkru.ErrNotSupported)
 }
 
 // fixedKey returns the arena's key and true when it has a dedicated key (DedicatedKey option, PKU

@@ -129,7 +129,8 @@ func TestNoOverlap(t *testing.T) {
 	for i := 1; i < len(sorted); i++ {
 		prevEnd := addr(sorted[i-1].b) + uintptr(len(sorted[i-1].b))
 		if prevEnd+8 > addr(sorted[i].b) { // room for the canary between them
-			t.Fatalf("objects overlap or share no canary: [%#x,%#x) and %#x", addr(sorted[i-1].b), prevEnd, addr(sorted[i].b))
+			t.Fatalf("objects overlap or share no canary: [%#x,%#x) and %#x",
+				addr(sorted[i-1].b), prevEnd, addr(sorted[i].b))
 		}
 	}
 	within(t, a, pkru.ReadWrite, func() {
@@ -377,7 +378,8 @@ func TestFreeIsBatched(t *testing.T) {
 	}
 	// The bound is per shard: a goroutine whose stack moved may have used a second one.
 	if most := a.MostPendingInAShard(); most > 1024+32 {
-		t.Errorf("a shard holds %d pending bytes, bound 1024 (all shards: %d)", most, a.Stats().Pending)
+		t.Errorf("a shard holds %d pending bytes, bound 1024 (all shards: %d)",
+			most, a.Stats().Pending)
 	}
 }
 
@@ -400,7 +402,8 @@ func TestAllocFreeStayOffTheHeap(t *testing.T) {
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("%s mode, %d bytes: %v heap allocations per Alloc+Free, want 0", a.Mode(), size, allocs)
+			t.Errorf("%s mode, %d bytes: %v heap allocations per Alloc+Free, want 0",
+				a.Mode(), size, allocs)
 		}
 	}
 }

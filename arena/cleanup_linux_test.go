@@ -60,7 +60,8 @@ func TestCleanupBackstop(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for mapped() || keyHeld() {
 		if time.Now().After(deadline) {
-			t.Fatalf("10 s after dropping the arena: region mapped %v, key %d held %v", mapped(), key, keyHeld())
+			t.Fatalf("10 s after dropping the arena: region mapped %v, key %d held %v",
+				mapped(), key, keyHeld())
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)

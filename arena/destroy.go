@@ -69,8 +69,8 @@ func (a *Arena) boundKey() (pkru.Key, bool) {
 }
 
 // wipeRegion wipes r's pages in use without changing their protection: small runs through the
-// kernel's view, large runs (and all where there is no view) by discarding them. Secret memory has no kernel
-// view, and the kernel zeroes its pages itself when the region is unmapped.
+// kernel's view, large runs (and all where there is no view) by discarding them. Secret memory has
+// no kernel view, and the kernel zeroes its pages itself when the region is unmapped.
 func wipeRegion(r *region) error {
 	if r.secret {
 		return nil

@@ -9,13 +9,13 @@
 //
 // # Modes
 //
-// Where the CPU and kernel have protection keys (pkru.Supported), the arena's pages are tagged
-// with its key (see More arenas than keys), which every thread's rights register denies: the pages are readable and
-// writable (PROT_READ|PROT_WRITE) but fault for every thread except one that a domain opened them
-// for (Mode PKU). Elsewhere, or with PKEYARENA_FORCE_FALLBACK=1, the pages are PROT_NONE at rest
-// and entering a domain makes them accessible to the whole process until the last one exits
-// (Mode Mprotect):
-// protection is temporal, not per thread. Mode tells which; RequirePKU refuses the fallback.
+// Where the CPU and kernel have protection keys (pkru.Supported), the arena's pages are tagged with
+// its key (see More arenas than keys), which every thread's rights register denies: the pages are
+// readable and writable (PROT_READ|PROT_WRITE) but fault for every thread except one that a domain
+// opened them for (Mode PKU). Elsewhere, or with PKEYARENA_FORCE_FALLBACK=1, the pages are
+// PROT_NONE at rest and entering a domain makes them accessible to the whole process until the last
+// one exits (Mode Mprotect): protection is temporal, not per thread. Mode tells which; RequirePKU
+// refuses the fallback.
 //
 // # Allocation
 //

@@ -48,7 +48,7 @@ func (a *Arena) UnpinKey()                  { a.unpinKey() }
 func (a *Arena) FixedKey() (pkru.Key, bool) { return a.fixedKey() }
 func (a *Arena) Open(acc pkru.Access) error { return a.open(acc) }
 func (a *Arena) Release(acc pkru.Access)    { a.release(acc) }
-func (a *Arena) Settled() bool              { return a.readyToEnter() }
+func (a *Arena) ReadyToEnter() bool         { return a.readyToEnter() }
 
 var LibraryKeys = libraryKeys
 

@@ -62,7 +62,8 @@ func layout[T any]() (size, align int, err error) {
 		return 0, 0, fmt.Errorf("%s has size 0: %w", t, ErrInvalidSize)
 	}
 	if t.Align() > 8 {
-		return 0, 0, fmt.Errorf("%s needs %d-byte alignment, arenas give 8: %w", t, t.Align(), ErrInvalidSize)
+		return 0, 0, fmt.Errorf("%s needs %d-byte alignment, arenas give 8: %w",
+			t, t.Align(), ErrInvalidSize)
 	}
 	return int(t.Size()), t.Align(), nil
 }
@@ -90,7 +91,8 @@ func MakeSlice[T any](a *Arena, n, c int) ([]T, error) {
 		return nil, fmt.Errorf("arena %q: MakeSlice: %w", a.cfg.name, err)
 	}
 	if n < 0 || c < n || c == 0 || c > maxAlloc/size {
-		return nil, fmt.Errorf("arena %q: MakeSlice(len %d, cap %d): %w", a.cfg.name, n, c, ErrInvalidSize)
+		return nil, fmt.Errorf("arena %q: MakeSlice(len %d, cap %d): %w",
+			a.cfg.name, n, c, ErrInvalidSize)
 	}
 	b, err := a.Alloc(c * size)
 	if err != nil {

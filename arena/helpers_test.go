@@ -30,8 +30,8 @@ var (
 )
 
 // within runs fn with a's memory accessible to the calling goroutine with access acc: a register
-// write on a locked thread with the key pinned in PKU mode, Open/Release in Mprotect mode. (Package domain does this
-// for users; these tests stay below it.)
+// write on a locked thread with the key pinned in PKU mode, Open/Release in Mprotect mode. (Package
+// domain does this for users; these tests stay below it.)
 func within(tb testing.TB, a *arena.Arena, acc pkru.Access, fn func()) {
 	tb.Helper()
 	if a.Mode() == arena.PKU {

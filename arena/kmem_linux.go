@@ -28,7 +28,8 @@ var procMem = sync.OnceValues(func() (int, error) {
 // probeForcedAccess writes and reads back a byte of a PROT_NONE page through fd: opening the
 // file is not enough, since the kernel can refuse forced access.
 func probeForcedAccess(fd int) error {
-	page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_NONE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return fmt.Errorf("mmap of a probe page: %w", err)
 	}
@@ -54,7 +55,9 @@ func hasKernelView() bool {
 func kernelRead(dst []byte, addr uintptr) error { return kernelIO(unix.Pread, "read", dst, addr) }
 
 // kernelWrite copies src over the protected bytes at addr.
-func kernelWrite(src []byte, addr uintptr) error { return kernelIO(unix.Pwrite, "write", src, addr) }
+func kernelWrite(src []byte, addr uintptr) error {
+	return kernelIO(unix.Pwrite, "write", src, addr)
+}
 
 // kernelIO runs pread or pwrite of b at addr on /proc/self/mem.
 func kernelIO(op func(int, []byte, int64) (int, error), what string, b []byte, addr uintptr) error {

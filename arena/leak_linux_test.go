@@ -27,7 +27,8 @@ func arenaBytes(t testing.TB, ranges [][]byte) (n int, lines []string) {
 			start, end := max(m.start, addr(r)), min(m.end, addr(r)+uintptr(len(r)))
 			if start < end {
 				n += int(end - start)
-				lines = append(lines, fmt.Sprintf("%x-%x %s %s", m.start, m.end, m.perms, m.fields["VmFlags"]))
+				lines = append(lines, fmt.Sprintf("%x-%x %s %s",
+					m.start, m.end, m.perms, m.fields["VmFlags"]))
 			}
 		}
 	}
@@ -88,7 +89,8 @@ func TestCloseReturnsKeysAndMappings(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n, left := arenaBytes(t, regions); n > 0 {
-			t.Fatalf("arena %d: %d bytes still mapped after Close:\n%s", i, n, strings.Join(left, "\n"))
+			t.Fatalf("arena %d: %d bytes still mapped after Close:\n%s",
+				i, n, strings.Join(left, "\n"))
 		}
 	}
 	if after := ddBytes(t); after > before {

@@ -33,7 +33,7 @@ func (a *Arena) open(acc pkru.Access) error {
 		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 	}
 	a.opens[acc]++
-	if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] == 1 && a.dirty.Load() {
+	if a.openCount() == 1 && a.dirty.Load() {
 		// The first opener wipes what was freed while closed, in place, with the pages opened
 		// read-write as they are opened for it (doc.go, Limitations: for this moment they are
 		// writable by every thread even for a read-only grant).
@@ -59,7 +59,7 @@ func (a *Arena) release(acc pkru.Access) {
 		panic(fmt.Sprintf("arena %q: Release(%v) without a matching Open", a.cfg.name, acc))
 	}
 	a.opens[acc]--
-	if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] == 0 && a.curProt == protRW {
+	if a.openCount() == 0 && a.curProt == protRW {
 		a.flushLocked() // still writable: wiping now costs no system call
 	}
 	a.applyOpens()
@@ -141,7 +141,8 @@ func (a *Arena) Check() error {
 				}
 				off := s.first + i*s.stride
 				if !intact(r, off-canarySize) || !intact(r, off+s.size) {
-					errs = append(errs, fmt.Errorf("arena %q: live object at %#x (%d bytes): canary overwritten: %w", a.cfg.name, r.base+uintptr(off), s.lens[i], ErrCorrupted))
+					errs = append(errs, fmt.Errorf("arena %q: live object at %#x (%d bytes): "+
+						"canary overwritten: %w", a.cfg.name, r.base+uintptr(off), s.lens[i], ErrCorrupted))
 				}
 			}
 		}
@@ -187,8 +188,9 @@ func (a *Arena) Close() error {
 	if a.mode == Mprotect {
 		a.protMu.Lock()
 		defer a.protMu.Unlock()
-		if a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite] > 0 {
-			return fmt.Errorf("arena %q: Close while %d domains are inside: %w", a.cfg.name, a.opens[pkru.ReadOnly]+a.opens[pkru.ReadWrite], ErrBusy)
+		if a.openCount() > 0 {
+			return fmt.Errorf("arena %q: Close while %d domains are inside: %w",
+				a.cfg.name, a.openCount(), ErrBusy)
 		}
 	}
 	for i := range a.shards {
@@ -229,3 +231,6 @@ func (a *Arena) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// openCount is the number of domains inside (Mprotect mode; protMu held).
+func (a *Arena) openCount() int { return a.opens[pkru.ReadOnly] + a.opens[pkru.ReadWrite] }

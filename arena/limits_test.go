@@ -29,7 +29,8 @@ func reclaimScenario(a *arena.Arena, size int, limitErr error) error {
 		held = append(held, b)
 	}
 	if !errors.Is(err, limitErr) {
-		return fmt.Errorf("filling with %d-byte objects: after %d: %v, want %v", size, len(held), err, limitErr)
+		return fmt.Errorf("filling with %d-byte objects: after %d: %v, want %v",
+			size, len(held), err, limitErr)
 	}
 	freed := min(50, len(held)/2)
 	if freed == 0 {

@@ -31,5 +31,6 @@ func bytesOfPointer[T any](p *T) []byte {
 
 func bytesOfSlice[T any](s []T) []byte {
 	var zero T
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), uintptr(cap(s))*unsafe.Sizeof(zero))
+	n := uintptr(cap(s)) * unsafe.Sizeof(zero)
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), n)
 }

@@ -46,7 +46,8 @@ func kb(field string) int64 {
 // is a test.
 func TestMemoryPerSecret(t *testing.T) {
 	res, locked := memoryPerSecret(t, 100_000)
-	t.Logf("100000 secrets of 32 bytes: %.1f bytes resident, %.1f bytes locked per secret", res, locked)
+	t.Logf("100000 secrets of 32 bytes: %.1f bytes resident, %.1f bytes locked per secret",
+		res, locked)
 	if res > 64 || locked > 64 {
 		t.Errorf("%.1f resident, %.1f locked bytes per secret; budget 64", res, locked)
 	}

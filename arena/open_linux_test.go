@@ -30,7 +30,8 @@ func TestOpenUnion(t *testing.T) {
 		t.Helper()
 		got := state{!pkutest.ReadFault(b), !pkutest.WriteFault(b)}
 		if got != want {
-			t.Errorf("%s: read=%v write=%v, want read=%v write=%v", step, got.read, got.write, want.read, want.write)
+			t.Errorf("%s: read=%v write=%v, want read=%v write=%v",
+				step, got.read, got.write, want.read, want.write)
 		}
 	}
 	check("at rest", state{false, false})

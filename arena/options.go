@@ -62,7 +62,9 @@ func Limit(bytes int64) Option {
 func Lock(on bool) Option { return optionFunc(func(c *config) error { c.lock = on; return nil }) }
 
 // Guards chooses whether each region has PROT_NONE guard pages on both sides. On by default.
-func Guards(on bool) Option { return optionFunc(func(c *config) error { c.guards = on; return nil }) }
+func Guards(on bool) Option {
+	return optionFunc(func(c *config) error { c.guards = on; return nil })
+}
 
 // Canaries chooses whether every object is surrounded by canaries, checked when its slot is
 // wiped after Free and by Check; damage is reported by the next Check or Close (ErrCorrupted).
@@ -101,14 +103,14 @@ func DedicatedKey() Option {
 	return optionFunc(func(c *config) error { c.dedicated = true; return nil })
 }
 
-// DefaultPendingBytes is the bound on freed-but-not-yet-wiped bytes per shard in Mprotect mode:
-// past it, Free wipes them at once (one mprotect pair).
-const DefaultPendingBytes = 64 << 10
+// PendingBytesMprotect is the bound on freed-but-not-yet-wiped bytes per shard in Mprotect mode:
+// past it, Free wipes every shard's at once.
+const PendingBytesMprotect = 64 << 10
 
-// PendingBytes is the bound on freed-but-not-yet-wiped bytes per shard in PKU mode: past it, Free
-// wipes them at once (a pin and two register writes). It is small because a wipe is cheap there;
-// batching is still what keeps Free from switching keys on every call.
-const PendingBytes = 4 << 10
+// PendingBytesPKU is the bound on freed-but-not-yet-wiped bytes per shard in PKU mode: past it,
+// Free wipes them at once (a pin and two register writes). It is small because a wipe is cheap
+// there; batching is still what keeps Free from switching keys on every call.
+const PendingBytesPKU = 4 << 10
 
 // Name returns the arena's name.
 func (a *Arena) Name() string { return a.cfg.name }

@@ -25,7 +25,8 @@ func mapRegion(size int, guards bool, backing Backing) (mapping, mem []byte, err
 	total := size + 2*g
 	switch backing {
 	case Anonymous:
-		mapping, err = unix.Mmap(-1, 0, total, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+		mapping, err = unix.Mmap(-1, 0, total, unix.PROT_NONE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 		if err != nil {
 			return nil, nil, fmt.Errorf("mmap %d bytes: %w", total, err)
 		}
@@ -85,7 +86,8 @@ func mapSecret(size, g int) (mapping, mem []byte, err error) {
 	}
 	mapping, err = unix.Mmap(fd, 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, nil, fmt.Errorf("mmap of %d bytes of secret memory: %w (%w)", total, ErrSecretMem, err)
+		return nil, nil, fmt.Errorf("mmap of %d bytes of secret memory: %w (%w)",
+			total, ErrSecretMem, err)
 	}
 	if g > 0 {
 		for _, guard := range [][]byte{mapping[:g], mapping[g+size:]} {
@@ -98,7 +100,8 @@ func mapSecret(size, g int) (mapping, mem []byte, err error) {
 	mem = mapping[g : g+size]
 	if err := populate(mem); err != nil {
 		unix.Munmap(mapping)
-		return nil, nil, fmt.Errorf("populating %d bytes of secret memory: %w (%w)", size, ErrSecretMem, err)
+		return nil, nil, fmt.Errorf("populating %d bytes of secret memory: %w (%w)",
+			size, ErrSecretMem, err)
 	}
 	return mapping, mem, nil
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // Outside Linux there are no protection keys (pkru.Supported says so), except AIX user keys
-// (untested), and the arena runs in Mprotect mode over memcall. MADV_DONTDUMP and MADV_WIPEONFORK have no portable equivalent:
-// memcall.Lock asks for what the system offers.
+// (untested), and the arena runs in Mprotect mode over memcall. MADV_DONTDUMP and MADV_WIPEONFORK
+// have no portable equivalent: memcall.Lock asks for what the system offers.
 
 var pageSize = unix.Getpagesize()
 
@@ -51,7 +51,8 @@ func unmapRegion(mapping []byte) error { return unix.FreePages(mapping) }
 
 func lockRegion(mem []byte, lockedBefore int64) error {
 	if err := unix.LockPages(mem); err != nil {
-		return fmt.Errorf("locking %d bytes (this arena already holds %d locked): %w (%w)", len(mem), lockedBefore, ErrMemlock, err)
+		return fmt.Errorf("locking %d bytes (this arena already holds %d locked): %w (%w)",
+			len(mem), lockedBefore, ErrMemlock, err)
 	}
 	return nil
 }

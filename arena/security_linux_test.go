@@ -96,13 +96,15 @@ func TestCoreDumpHasNoSecret(t *testing.T) {
 		if err := os.MkdirAll("/tmp/cores", 0o777); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("/proc/sys/kernel/core_pattern", []byte("/tmp/cores/core.%p"), 0); err != nil {
+		if err := os.WriteFile("/proc/sys/kernel/core_pattern",
+			[]byte("/tmp/cores/core.%p"), 0); err != nil {
 			t.Fatal(err)
 		}
 		p = "/tmp/cores/core.%p"
 	}
 	if strings.HasPrefix(p, "|") {
-		t.Skipf("core_pattern pipes to %q; run it under the VM runner: make test-vm PKGS=./arena/", p)
+		t.Skipf("core_pattern pipes to %q; run it under the VM runner: make test-vm PKGS=./arena/",
+			p)
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -338,7 +340,8 @@ func TestSmapsShowsProtections(t *testing.T) {
 		}
 	}
 	if data.end-data.start != uintptr(len(mem[0])) {
-		t.Errorf("the region is %d bytes in smaps, %d in the arena", data.end-data.start, len(mem[0]))
+		t.Errorf("the region is %d bytes in smaps, %d in the arena",
+			data.end-data.start, len(mem[0]))
 	}
 	if k, ok := a.Key(); ok {
 		if got := data.fields["ProtectionKey"]; got != strconv.Itoa(int(k)) {
@@ -466,7 +469,8 @@ func TestProcMemBypassAndSecretMem(t *testing.T) {
 			// (proc_mem.force_override), which would be good news, not a failure of ours.
 			t.Errorf("anonymous backing: /proc/self/mem did not read the secret (%v): the documented limitation has changed", err)
 		}
-		t.Logf("backing %d, %v: /proc/self/mem read the secret: %v (%v)", backing, a.Mode(), leaked, err)
+		t.Logf("backing %d, %v: /proc/self/mem read the secret: %v (%v)",
+			backing, a.Mode(), leaked, err)
 	})
 }
 
@@ -507,6 +511,7 @@ func TestProcessVMReadv(t *testing.T) {
 		case backing == arena.Anonymous && a.Mode() == arena.PKU && pkutest.InVM() && !leaked:
 			t.Errorf("PKU mode: process_vm_readv did not read the secret (%d, %v): the documented limitation has changed", n, err)
 		}
-		t.Logf("backing %d, %v: process_vm_readv read the secret: %v (%d, %v)", backing, a.Mode(), leaked, n, err)
+		t.Logf("backing %d, %v: process_vm_readv read the secret: %v (%d, %v)",
+			backing, a.Mode(), leaked, n, err)
 	})
 }

@@ -56,8 +56,8 @@ const (
 	maxShards    = 1 << maxShardBits
 )
 
-// shardCount is 4 shards per processor (a power of two, at most maxShards): goroutines are spread by a
-// hash of their stack address, and two running goroutines on one shard contend on every Free
+// shardCount is 4 shards per processor (a power of two, at most maxShards): goroutines are spread
+// by a hash of their stack address, and two running goroutines on one shard contend on every Free
 // (a Free locks the shard that owns the slot), so collisions must be rare.
 func shardCount() int {
 	n := 1

@@ -78,10 +78,10 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 		s.size = classSizes[c]
 		s.pages = slabPages(c, pageSize)
 		if a.mode == Mprotect { // each slab twice the last, up to batchSlabBytes
-			if last := a.lastSlab[c]; last > 0 {
+			if last := a.lastSlabPages[c]; last > 0 {
 				s.pages = max(s.pages, min(2*last, batchSlabBytes/pageSize))
 			}
-			a.lastSlab[c] = s.pages
+			a.lastSlabPages[c] = s.pages
 		}
 		s.stride = s.size + canary
 		s.count = (s.pages*pageSize - canary) / s.stride
@@ -171,7 +171,8 @@ func (a *Arena) newRegion(need int) (*region, error) {
 	if lim := a.cfg.limit; lim > 0 {
 		left := lim - a.st.reserved.Load()
 		if int64(need) > left {
-			return nil, fmt.Errorf("arena %q: %d more bytes would pass the limit of %d (%d reserved): %w", a.cfg.name, need, lim, a.st.reserved.Load(), ErrLimit)
+			return nil, fmt.Errorf("arena %q: %d more bytes would pass the limit of %d "+
+				"(%d reserved): %w", a.cfg.name, need, lim, a.st.reserved.Load(), ErrLimit)
 		}
 		size = min(size, int(left)/pageSize*pageSize)
 	}

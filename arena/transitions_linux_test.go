@@ -21,7 +21,8 @@ func probeClosed(t *testing.T, other *arena.Arena, b []byte, when string) {
 		}
 		_, w := pkutest.Pipe(t)
 		if _, err := unix.Write(w, b); !errors.Is(err, unix.EFAULT) {
-			t.Errorf("%s: write(2) of a live secret from a thread %s: %v, want EFAULT", when, where, err)
+			t.Errorf("%s: write(2) of a live secret from a thread %s: %v, want EFAULT",
+				when, where, err)
 		}
 	}
 	done := make(chan struct{})

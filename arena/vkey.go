@@ -65,7 +65,8 @@ const KeyWait = time.Second
 // ErrKeysPinned is returned when an arena needs a protection key and every key the library holds
 // is pinned (a thread is inside a domain that uses it) and the kernel has none left. It wraps
 // pkru.ErrNoKeys.
-var ErrKeysPinned = fmt.Errorf("every protection key is pinned by a thread inside a domain: %w", pkru.ErrNoKeys)
+var ErrKeysPinned = fmt.Errorf("every protection key is pinned by a thread inside a domain: %w",
+	pkru.ErrNoKeys)
 
 // vkey is an arena's virtual key. It is its own object, not part of Arena, so that the pool and
 // the cleanup backstop can refer to it without keeping the Arena reachable.
@@ -98,7 +99,7 @@ var pool struct {
 type KeyStats struct {
 	Keys      int           // hardware keys held by arenas now
 	Misses    int64         // pins that found their arena without a key and bound one
-	Evictions int64         // keys taken from an unpinned arena: on a miss, or for a new DedicatedKey arena
+	Evictions int64         // keys taken from an unpinned arena: on a miss, or for a DedicatedKey
 	Retags    int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
 	RetagTime time.Duration // time spent re-tagging
 }
@@ -108,7 +109,8 @@ type KeyStats struct {
 func Keys() KeyStats {
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
-	st := KeyStats{Misses: pool.misses, Evictions: pool.evictions, Retags: pool.retags, RetagTime: pool.retagTime}
+	st := KeyStats{Misses: pool.misses, Evictions: pool.evictions, Retags: pool.retags,
+		RetagTime: pool.retagTime}
 	for _, v := range pool.bound {
 		if v != nil {
 			st.Keys++
@@ -133,7 +135,8 @@ func newVkey(name string, regs *regions.Set[*region], dedicated bool) (*vkey, er
 	if dedicated { // from the kernel, or taken from an unpinned virtual arena
 		k, err := takeKey(v)
 		if errors.Is(err, ErrKeysPinned) {
-			err = fmt.Errorf("no protection key for a dedicated key: every key is dedicated or pinned: %w", pkru.ErrNoKeys)
+			err = fmt.Errorf("no protection key for a dedicated key: every key is dedicated "+
+				"or pinned: %w", pkru.ErrNoKeys)
 		}
 		if err != nil {
 			return nil, err
@@ -168,7 +171,8 @@ func (v *vkey) key() (pkru.Key, bool) {
 
 // pin pins v's key, binding one first when v has none, and returns it. With wait it waits up to
 // KeyWait while every key is pinned. On error nothing is pinned. (Arena.pinKey repeats the fast
-// path: neither inlines, and the copy saves a call on domain.Enter's path.) A dedicated key is never evicted, so its pins are not counted.
+// path: neither inlines, and the copy saves a call on domain.Enter's path.) A dedicated key is
+// never evicted, so its pins are not counted.
 func (v *vkey) pin(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if !v.dedicated {
 		v.in.Add(1)
@@ -334,7 +338,8 @@ func mustRetag(mem []byte, prot int, k pkru.Key) {
 // calling thread itself can be seen: its register still grants the key.
 func (v *vkey) closeKey() error {
 	if v.dedicated && v.grantedHere() {
-		return fmt.Errorf("Close from inside a domain that grants the arena (its dedicated key is open on this thread): %w", ErrBusy)
+		return fmt.Errorf("Close from inside a domain that grants the arena (its dedicated key "+
+			"is open on this thread): %w", ErrBusy)
 	}
 	pool.mu.Lock()
 	defer pool.mu.Unlock()

@@ -40,7 +40,8 @@ func TestParkedArena(t *testing.T) {
 	for _, m := range readSmaps(t) {
 		if m.start == addr(mem[0]) {
 			if m.perms != "---p" || m.fields["ProtectionKey"] != "0" {
-				t.Errorf("parked region: perms %s, ProtectionKey %s; want ---p under key 0", m.perms, m.fields["ProtectionKey"])
+				t.Errorf("parked region: perms %s, ProtectionKey %s; want ---p under key 0",
+					m.perms, m.fields["ProtectionKey"])
 			}
 		}
 	}
@@ -136,7 +137,8 @@ func TestDedicatedKeys(t *testing.T) {
 	var err error
 	for {
 		var a *arena.Arena
-		a, err = arena.NewArena(arena.Name(fmt.Sprintf("dedicated%d", len(dedicated))), arena.DedicatedKey())
+		a, err = arena.NewArena(arena.Name(fmt.Sprintf("dedicated%d",
+			len(dedicated))), arena.DedicatedKey())
 		if err != nil {
 			break
 		}

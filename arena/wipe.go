@@ -33,7 +33,7 @@ func (a *Arena) wipeShard(sh *shard, wait bool) error {
 	sh.mu.Unlock()
 	revokeThread(saved)
 	a.vk.unpin()
-	a.settle(large, errs)
+	a.finishBatch(large, errs)
 	return nil
 }
 
@@ -71,9 +71,9 @@ func (a *Arena) wipePending(sh *shard, viaKernel bool) (large []*slab, errs []er
 	return large, errs
 }
 
-// settle finishes a batch of wipes: large objects' pages go back to their regions, corruption is
-// kept for the next Check or Close (it belongs to objects freed earlier, not to the caller).
-func (a *Arena) settle(large []*slab, errs []error) {
+// finishBatch finishes a batch of wipes: large objects' pages go back to their regions, corruption
+// is kept for the next Check or Close (it belongs to objects freed earlier, not to the caller).
+func (a *Arena) finishBatch(large []*slab, errs []error) {
 	for _, s := range large {
 		a.releasePages(s)
 	}
@@ -130,7 +130,8 @@ func (a *Arena) wipeSlot(ref slotRef) error {
 			where = append(where, "past its end (overflow)")
 		}
 		if where != nil {
-			err = fmt.Errorf("arena %q: object at %#x (%d-byte slot): written %v: %w", a.cfg.name, r.base+uintptr(off), s.size, where, ErrCorrupted)
+			err = fmt.Errorf("arena %q: object at %#x (%d-byte slot): written %v: %w",
+				a.cfg.name, r.base+uintptr(off), s.size, where, ErrCorrupted)
 		}
 	}
 	if s.class < 0 {
@@ -213,5 +214,5 @@ func (a *Arena) flushLocked() {
 			mustProtect(r.mem, a.curProt)
 		}
 	}
-	a.settle(large, errs)
+	a.finishBatch(large, errs)
 }

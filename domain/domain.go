@@ -61,13 +61,15 @@ func New(grants ...Grant) (*Domain, error) {
 	var names []string
 	for _, g := range grants {
 		if g.Arena == nil || g.Arena.Mode() == 0 {
-			return nil, fmt.Errorf("domain: grant of no arena made by NewArena: %w", ErrInvalidGrant)
+			return nil, fmt.Errorf("domain: grant of no arena made by NewArena: %w",
+				ErrInvalidGrant)
 		}
 		if g.Access != pkru.ReadOnly && g.Access != pkru.ReadWrite {
 			return nil, fmt.Errorf("domain: grant %v: %w", g.Access, ErrInvalidGrant)
 		}
 		if g.Arena.Closed() {
-			return nil, fmt.Errorf("domain: arena %q is closed: %w", g.Arena.Name(), ErrInvalidGrant)
+			return nil, fmt.Errorf("domain: arena %q is closed: %w",
+				g.Arena.Name(), ErrInvalidGrant)
 		}
 		if d.mode == 0 {
 			d.mode = g.Arena.Mode()
@@ -125,9 +127,10 @@ type Token struct {
 	ids uint64     // this token's number in it (low half), the one it nests in (high half)
 }
 
-// keyBits holds, per key, its register bits and their value for each access, so that Enter
-// looks them up rather than computing them (an arena's key can change between two Enters: key virtualisation).
-var keyBits = func() (t [pkru.NumKeys]struct {
+// keyTable holds, per key, its register bits and their value for each access, so that Enter looks
+// them up rather than computing them (an arena's key can change between two Enters: key
+// virtualisation).
+var keyTable = func() (t [pkru.NumKeys]struct {
 	mask  pkru.Rights
 	grant [pkru.ReadWrite + 1]pkru.Rights
 }) {
@@ -222,8 +225,8 @@ func (d *Domain) enter(wait time.Duration, done <-chan struct{}) (Token, error) 
 			runtime.UnlockOSThread()
 			return Token{}, fmt.Errorf("%v: Enter: %w", d, err)
 		}
-		mine |= keyBits[k].mask
-		rights |= keyBits[k].grant[d.grants[i].Access]
+		mine |= keyTable[k].mask
+		rights |= keyTable[k].grant[d.grants[i].Access]
 	}
 	return d.write(mine, rights), nil
 }
@@ -257,7 +260,9 @@ func (t Token) Exit() {
 	}
 	cur := readRights()
 	if cur&t.mask != t.wrote&t.mask {
-		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this domain's Enter wrote %v (an inner domain was not exited, this token was exited already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
+		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this "+
+			"domain's Enter wrote %v (an inner domain was not exited, this token was exited "+
+			"already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
 	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.

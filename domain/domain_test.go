@@ -97,7 +97,8 @@ func TestOtherThreadFaults(t *testing.T) {
 					ch <- probe(b)
 				}()
 				if got := <-ch; got != (access{}) {
-					t.Fatalf("GOMAXPROCS=%d: another thread had %+v while this one was inside", procs, got)
+					t.Fatalf("GOMAXPROCS=%d: another thread had %+v while this one was inside",
+						procs, got)
 				}
 				return nil
 			})
@@ -342,7 +343,10 @@ func TestStress(t *testing.T) {
 	n := int64(0)
 	leaks.Range(func(k, v any) bool { n++; return true })
 	if pkutest.ConcurrentLeaks(t, n) != 0 {
-		leaks.Range(func(k, v any) bool { t.Errorf("prober %v read the arena from outside", k); return true })
+		leaks.Range(func(k, v any) bool {
+			t.Errorf("prober %v read the arena from outside", k)
+			return true
+		})
 	}
 	if probe(b) != (access{}) {
 		t.Error("arena accessible after every goroutine exited")
@@ -452,7 +456,8 @@ func TestEnterWipesPendingFrees(t *testing.T) {
 				return nil
 			})
 			if !seam.Of(a).ReadyToEnter() || a.Stats().Pending != 0 {
-				t.Errorf("after Enter: settled %v, pending %d", seam.Of(a).ReadyToEnter(), a.Stats().Pending)
+				t.Errorf("after Enter: settled %v, pending %d",
+					seam.Of(a).ReadyToEnter(), a.Stats().Pending)
 			}
 		})
 	}

@@ -19,4 +19,4 @@ func NewSynthetic(acc pkru.Access, keys ...pkru.Key) *Domain {
 }
 
 // SoftRegister returns the software register's value.
-func SoftRegister() pkru.Rights { return softRegister }
+func SoftRegister() pkru.Rights { return softWord }

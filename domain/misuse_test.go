@@ -15,7 +15,8 @@ import (
 // closes (no pin or open left behind). Both modes.
 func TestMisusePanicsAndKeepsState(t *testing.T) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" {
-		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64le, not %s", runtime.GOARCH)
+		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64le, not %s",
+			runtime.GOARCH)
 	}
 	t.Run("same domain nested, outer exited first", func(t *testing.T) {
 		a := newArena(t, "nested")

@@ -26,7 +26,7 @@ const (
 type nestEntry struct {
 	g    atomic.Uintptr // owning goroutine; 0: free
 	top  uint32         // id of the innermost live token; 0: none (owner only)
-	next uint32         // ids handed out, never reset: a stale token matches only after 2^32 (owner only)
+	next uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
 	_    [16]byte
 }
 

@@ -219,7 +219,8 @@ func TestPinnedExhaustion(t *testing.T) {
 	_, err := last.d.EnterContext(ctx)
 	cancel()
 	if !errors.Is(err, arena.ErrKeysPinned) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("EnterContext with every key pinned: %v; want ErrKeysPinned and DeadlineExceeded", err)
+		t.Errorf("EnterContext with every key pinned: %v; want ErrKeysPinned and DeadlineExceeded",
+			err)
 	}
 	if waited := time.Since(start); waited < 50*time.Millisecond {
 		t.Errorf("EnterContext gave up after %v, before its deadline", waited)
@@ -389,7 +390,8 @@ func TestForeignKeysUntouched(t *testing.T) {
 					t.Fatalf("tenant %d bound to key %d, which other code owns", i, k)
 				}
 				if inside.Access(f) != before.Access(f) {
-					t.Fatalf("Enter changed foreign key %d: %v -> %v", f, before.Access(f), inside.Access(f))
+					t.Fatalf("Enter changed foreign key %d: %v -> %v",
+						f, before.Access(f), inside.Access(f))
 				}
 			}
 		}
@@ -416,7 +418,8 @@ func TestDedicatedKeyDomain(t *testing.T) {
 	still := probe(b)
 	tok.Exit()
 	if got != (access{read: true}) || leak {
-		t.Errorf("inside a read-only domain over a dedicated key: %+v, other arena readable: %v", got, leak)
+		t.Errorf("inside a read-only domain over a dedicated key: %+v, other arena readable: %v",
+			got, leak)
 	}
 	if !errors.Is(busy, arena.ErrBusy) || still != got {
 		t.Errorf("Close from inside a domain over the dedicated arena: %v, then %+v; want ErrBusy and the arena as it was", busy, still)
