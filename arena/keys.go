@@ -17,7 +17,7 @@ var library struct {
 }
 
 // keyBits are the register bits of the library's keys (mask) and their values that deny them.
-// (Rights are 64 bits wide on POWER, so the pair no longer fits one atomic word.)
+// (Rights are 64 bits wide on POWER, so the pair does not fit one atomic word.)
 type keyBits struct{ mask, deny pkru.Rights }
 
 func registerKey(k pkru.Key, delta int) {

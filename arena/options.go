@@ -93,7 +93,7 @@ func RequirePKU() Option {
 // DedicatedKey gives the arena a hardware protection key of its own for its whole life (PKU
 // mode), instead of a virtual key that is bound while used. Entering a domain then pins nothing:
 // Enter+Exit costs what it does without virtualisation (two atomic counter updates less per
-// arena, about 15 ns on the machine in docs/benchmarks.md). The price: the key is never given to
+// arena; docs/benchmarks.md has figures). The price: the key is never given to
 // another arena, NewArena fails with an error wrapping pkru.ErrNoKeys when no key can be had
 // (it takes one from an unpinned virtual arena if needed), and Close cannot tell whether
 // another thread is inside a domain that grants the arena (it refuses only the calling thread's
