@@ -167,8 +167,8 @@ func (h *handle) release(g uintptr) {
 //
 // Destroy inside fn of a Use of the same Secret is a programming error (it would wait for
 // itself): it panics with "secrets: Destroy inside a Use of the same Secret" where goroutines
-// can be told apart (amd64, arm64, ppc64le), and deadlocks elsewhere; so does a Use that waits
-// for a Destroy of its own Secret on another goroutine.
+// can be told apart (amd64, arm64, ppc64le), and deadlocks elsewhere, as does a Use whose fn
+// waits for a Destroy of the same Secret on another goroutine.
 func (s Secret) Destroy() error {
 	h := s.h
 	if h == nil {
