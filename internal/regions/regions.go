@@ -42,7 +42,8 @@ var registry struct {
 // Register records r so that faults inside it are reported as Violations; the returned function
 // removes it (call it before unmapping). Overlapping registrations are an error.
 func Register(r Region) (unregister func(), err error) {
-	if r.End <= r.Start || r.GuardBelow > r.End-r.Start || r.GuardAbove > r.End-r.Start-r.GuardBelow {
+	if r.End <= r.Start || r.GuardBelow > r.End-r.Start ||
+		r.GuardAbove > r.End-r.Start-r.GuardBelow {
 		return nil, fmt.Errorf("regions.Register: invalid region %#x-%#x (guards %#x, %#x)",
 			r.Start, r.End, r.GuardBelow, r.GuardAbove)
 	}

@@ -3,7 +3,14 @@ package regions
 import "testing"
 
 func TestRegistry(t *testing.T) {
-	r := Region{Arena: "x", Start: 0x10000, End: 0x14000, GuardBelow: 0x1000, GuardAbove: 0x1000, Key: -1}
+	r := Region{
+		Arena:      "x",
+		Start:      0x10000,
+		End:        0x14000,
+		GuardBelow: 0x1000,
+		GuardAbove: 0x1000,
+		Key:        -1,
+	}
 	un, err := Register(r)
 	if err != nil {
 		t.Fatal(err)
