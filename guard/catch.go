@@ -3,8 +3,8 @@ package guard
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 
+	"github.com/pkeyarena/pkeyarena/internal/fault"
 	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -62,28 +62,15 @@ func (v *Violation) Is(target error) bool { return target == ErrViolation }
 // setting is restored). A fault at an address inside a registered region returns a *Violation;
 // a fault anywhere else, and any other panic, is re-raised as it was. fn's normal return gives nil.
 // A nil fn is a programming error: Catch panics with "guard.Catch: nil function".
-func Catch(fn func()) (err error) {
+func Catch(fn func()) error {
 	if fn == nil {
 		panic("guard.Catch: nil function")
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		r := recover()
-		if r == nil {
-			return
-		}
-		f, ok := r.(interface{ Addr() uintptr })
-		if !ok {
-			panic(r)
-		}
-		v := classify(f.Addr())
-		if v == nil {
-			panic(r)
-		}
-		err = v
-	}()
-	fn()
-	return nil
+	var v *Violation
+	if fault.Catch(fn, func(addr uintptr) bool { v = classify(addr); return v != nil }) == nil {
+		return nil
+	}
+	return v
 }
 
 // classify builds the Violation for a fault at addr, or returns nil when addr is not in a

@@ -3,13 +3,12 @@
 package pkutest
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sync/atomic"
 	"testing"
 
+	"github.com/pkeyarena/pkeyarena/internal/fault"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -64,31 +63,11 @@ func pkgArg() string {
 }
 
 // Fault is what [Catch] reports about a memory fault.
-type Fault struct {
-	Addr  uintptr
-	Value any // the recovered panic value (a runtime.Error with an Addr method)
-}
-
-func (f *Fault) String() string { return fmt.Sprintf("fault at %#x: %v", f.Addr, f.Value) }
+type Fault = fault.Fault
 
 // Catch runs fn with debug.SetPanicOnFault on and returns the fault it caused, or nil if it ran
 // to the end. A panic that is not a memory fault is re-raised.
-func Catch(fn func()) (f *Fault) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		r := recover()
-		if r == nil {
-			return
-		}
-		if a, ok := r.(interface{ Addr() uintptr }); ok {
-			f = &Fault{Addr: a.Addr(), Value: r}
-			return
-		}
-		panic(r)
-	}()
-	fn()
-	return nil
-}
+func Catch(fn func()) *Fault { return fault.Catch(fn, nil) }
 
 // Sink receives bytes read by tests so that the compiler cannot drop the reads. It is atomic so
 // that probes from many goroutines do not race with each other.
