@@ -12,16 +12,24 @@ import (
 // ErrViolation is wrapped by every *Violation, for errors.Is.
 var ErrViolation = errors.New("access to protected memory")
 
-// Access is what kind of access faulted, where it is known.
-type Access uint8
+// Op is the kind of access that faulted, as far as it can be known: the runtime does not say
+// whether a fault was a read or a write.
+type Op uint8
 
 const (
-	Unknown Access = iota
-	Read
-	Write
+	OpUnknown Op = iota // a read or a write
+	OpWrite             // a write: the thread's rights let it read the page (a read-only grant)
 )
 
-func (a Access) String() string { return [...]string{"unknown access", "read", "write"}[a] }
+func (o Op) String() string {
+	switch o {
+	case OpUnknown:
+		return "unknown access"
+	case OpWrite:
+		return "write"
+	}
+	return fmt.Sprintf("Op(%d)", uint8(o))
+}
 
 // Where tells which part of a region was hit.
 type Where uint8
@@ -33,22 +41,30 @@ const (
 )
 
 func (w Where) String() string {
-	return [...]string{"data", "guard page below (underflow)", "guard page above (overflow)"}[w]
+	switch w {
+	case Data:
+		return "data"
+	case Underflow:
+		return "guard page below (underflow)"
+	case Overflow:
+		return "guard page above (overflow)"
+	}
+	return fmt.Sprintf("Where(%d)", uint8(w))
 }
 
 // Violation is a fault on memory of a registered arena region, reported by Catch.
 type Violation struct {
-	Addr     uintptr // the faulting address
-	Arena    string  // the arena that owns it
-	Region   Region  // the region it lies in
-	Where    Where   // data, or which guard page
-	Access   Access  // Write where the thread's rights prove it, else Unknown
-	InDomain bool    // the thread's rights granted some access to the arena's key (PKU mode)
-	Rights   pkru.Rights
+	Addr     uintptr     // the faulting address
+	Arena    string      // the arena that owns it
+	Region   Region      // the region it lies in
+	Where    Where       // data, or which guard page
+	Op       Op          // OpWrite where the thread's rights prove it, else OpUnknown
+	InDomain bool        // the thread's rights granted some access to the arena's key (PKU mode)
+	Rights   pkru.Rights // the thread's rights register at the fault (PKU mode, else zero)
 }
 
 func (v *Violation) Error() string {
-	s := fmt.Sprintf("%v at %#x in arena %q (%v)", v.Access, v.Addr, v.Arena, v.Where)
+	s := fmt.Sprintf("%v at %#x in arena %q (%v)", v.Op, v.Addr, v.Arena, v.Where)
 	if v.InDomain && v.Where == Data { // guard pages are open to nobody: no domain to blame
 		s += ", inside a domain that does not grant this access"
 	}
@@ -80,20 +96,24 @@ func classify(addr uintptr) *Violation {
 	if !ok {
 		return nil
 	}
-	v := &Violation{Addr: addr, Arena: reg.Arena, Region: reg}
+	key := reg.CurrentKey()
+	v := &Violation{Addr: addr, Arena: reg.Arena, Region: Region{
+		Start: reg.Start, End: reg.End, GuardBelow: reg.GuardBelow, GuardAbove: reg.GuardAbove,
+		Key: pkru.Key(key),
+	}}
 	switch {
 	case addr < reg.DataStart():
 		v.Where = Underflow
 	case addr >= reg.DataEnd():
 		v.Where = Overflow
 	}
-	if key := reg.CurrentKey(); key > 0 && pkru.Supported() == nil {
+	if key > 0 && pkru.Supported() == nil {
 		v.Rights = pkru.Read()
 		switch v.Rights.Access(pkru.Key(key)) {
 		case pkru.ReadOnly:
 			v.InDomain = true
 			if v.Where == Data {
-				v.Access = Write // reads are granted: only a write can fault there
+				v.Op = OpWrite // reads are granted: only a write can fault there
 			}
 		case pkru.ReadWrite:
 			v.InDomain = true

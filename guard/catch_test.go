@@ -16,6 +16,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/guard"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/internal/regions"
+	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
 func TestMain(m *testing.M) {
@@ -88,8 +89,9 @@ func TestWriteThroughReadOnlyGrant(t *testing.T) {
 	})
 	v := asViolation(t, err)
 	if a.Mode() == arena.PKU {
-		if v.Access != guard.Write || !v.InDomain {
-			t.Errorf("write through a read-only grant: access %v, in domain %v; want write, true", v.Access, v.InDomain)
+		if v.Op != guard.OpWrite || !v.InDomain {
+			t.Errorf("write through a read-only grant: op %v, in domain %v; want write, true",
+				v.Op, v.InDomain)
 		}
 	}
 	t.Logf("%v", v)
@@ -119,6 +121,16 @@ func TestGuardPageOverflow(t *testing.T) {
 	v := asViolation(t, err)
 	if v.Where != guard.Overflow || v.Arena != "buf" || v.Addr != reg.DataEnd() {
 		t.Errorf("over-read: %+v, want an overflow of arena buf at %#x", v, reg.DataEnd())
+	}
+	// The Violation's Region is the registered one, with the key the data pages had then.
+	want := guard.Region{Start: reg.Start, End: reg.End, GuardBelow: reg.GuardBelow,
+		GuardAbove: reg.GuardAbove, Key: pkru.Key(reg.CurrentKey())}
+	if v.Region != want || v.Region.DataStart() != reg.DataStart() ||
+		v.Region.DataEnd() != reg.DataEnd() {
+		t.Errorf("over-read: region %+v, want %+v", v.Region, want)
+	}
+	if (a.Mode() == arena.PKU) != (v.Region.Key > 0) {
+		t.Errorf("%v mode: the region's key is %d", a.Mode(), v.Region.Key)
 	}
 	under := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(start-reg.DataStart()+1))), 1)
 	v = asViolation(t, guard.Catch(read(under, 0)))
@@ -163,4 +175,25 @@ func TestCatchNil(t *testing.T) {
 		}
 	}()
 	guard.Catch(nil)
+}
+
+// Every Op and Where has a name; values outside the constants print as numbers, not a panic.
+func TestOpAndWhereStrings(t *testing.T) {
+	tests := []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{guard.OpUnknown, "unknown access"},
+		{guard.OpWrite, "write"},
+		{guard.Op(9), "Op(9)"},
+		{guard.Data, "data"},
+		{guard.Underflow, "guard page below (underflow)"},
+		{guard.Overflow, "guard page above (overflow)"},
+		{guard.Where(9), "Where(9)"},
+	}
+	for _, tt := range tests {
+		if got := tt.v.String(); got != tt.want {
+			t.Errorf("%T(%d).String() = %q, want %q", tt.v, tt.v, got, tt.want)
+		}
+	}
 }

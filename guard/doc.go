@@ -21,8 +21,8 @@
 //     in another goroutine, still kills the process.
 //   - A fault is reported after the fact: code that faulted part-way through a write has written
 //     the bytes before the fault.
-//   - Whether a fault was a read or a write is not reported by the runtime; Violation.Access says
-//     Write only where the thread's rights prove it (a read-only grant), else Unknown.
+//   - Whether a fault was a read or a write is not reported by the runtime; Violation.Op says
+//     OpWrite only where the thread's rights prove it (a read-only grant), else OpUnknown.
 //   - Audit finds instruction bytes, not intentions: code can also build WRPKRU at run time (JIT,
 //     mprotect'ed pages) or reach the register through a signal frame; it is a check for accidents
 //     and supply-chain surprises, not a proof.
