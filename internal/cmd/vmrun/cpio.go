@@ -54,14 +54,18 @@ func (c *cpioWriter) pad(n int) {
 func clean(name string) string { return strings.TrimPrefix(path.Clean("/"+name), "/") }
 
 // mkdirAll adds directory entries for dir and its parents that are not in the archive yet.
-func (c *cpioWriter) mkdirAll(dir string) {
+func (c *cpioWriter) mkdirAll(dir string) { c.mkdirAllPerm(dir, 0o755) }
+
+// mkdirAllPerm is mkdirAll with dir's own permissions, if dir is not in the archive yet; its
+// parents get 0755.
+func (c *cpioWriter) mkdirAllPerm(dir string, perm uint32) {
 	dir = clean(dir)
 	if c.dirs[dir] {
 		return
 	}
 	c.mkdirAll(path.Dir(dir))
 	c.dirs[dir] = true
-	c.header(dir, cpioDir|0o755, 0)
+	c.header(dir, cpioDir|perm&0o7777, 0)
 }
 
 // addFile adds a regular file with its parent directories.

@@ -308,6 +308,11 @@ func writeInitramfs(path, self, binary string, args, machineEnv []string, tio te
 	w := newCPIOWriter(f)
 	w.mkdirAll(wd) // go test runs the binary in the package folder
 	w.mkdirAll("/tmp")
+	// The coverage folders are world-writable: the tests' unprivileged children (pkutest's, as
+	// nobody) write their counters there too, and the test binary counts them in its profile.
+	for _, d := range tio.in {
+		w.mkdirAllPerm(d, 0o777)
+	}
 	for _, d := range tio.mkdirs {
 		w.mkdirAll(d)
 	}

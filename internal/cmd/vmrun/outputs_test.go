@@ -1,6 +1,9 @@
 package main
 
 import (
+	"debug/elf"
+	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,5 +170,62 @@ func TestCoverMetaFiles(t *testing.T) {
 				t.Errorf("coverMetaFiles = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// The initramfs of a -coverpkg run holds the coverage folder (writable by the tests'
+// unprivileged children), its meta-data list and the files the list names, the folder of the
+// profile, and the outputs in the configuration.
+func TestInitramfsForCoverage(t *testing.T) {
+	dir := t.TempDir()
+	gcd, frag := filepath.Join(dir, "b001", "gocoverdir"), filepath.Join(dir, "b002", "covmeta.abc")
+	for p, text := range map[string]string{
+		filepath.Join(gcd, metaFilesName): `{"ImportPaths":["x"],"MetaFileFragments":["` + frag + `"]}`,
+		frag:                              "meta-data",
+	} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := filepath.Join(dir, "b001", "_cover_.out")
+	args := []string{"-test.gocoverdir=" + gcd, "-test.coverprofile=" + profile}
+	bin := fakeELF(t, elf.EM_X86_64, binary.LittleEndian)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tio := testFiles(args, wd, gcd)
+	initrd := filepath.Join(dir, "initrd.cpio")
+	if err := writeInitramfs(initrd, bin, bin, args, nil, tio); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(initrd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]cpioEntry{}
+	for _, e := range readCPIO(t, raw) {
+		entries["/"+e.name] = e
+	}
+	if e, ok := entries[gcd]; !ok || e.mode != cpioDir|0o777 {
+		t.Errorf("coverage folder: %+v, %v; want a directory with mode 0777", e, ok)
+	}
+	for p, want := range map[string]string{frag: "meta-data", filepath.Join(gcd, metaFilesName): ""} {
+		if e, ok := entries[p]; !ok || !strings.Contains(e.data, want) {
+			t.Errorf("%s not packed: %+v", p, e)
+		}
+	}
+	if e, ok := entries[filepath.Dir(profile)]; !ok || e.mode&cpioDir == 0 {
+		t.Errorf("the profile's folder is missing: %+v", e)
+	}
+	var cfg config
+	if err := json.Unmarshal([]byte(entries[configPath].data), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Outputs.Files, []string{profile}) || !slices.Equal(cfg.Outputs.Dirs, []string{gcd}) {
+		t.Errorf("configuration outputs %+v", cfg.Outputs)
 	}
 }
