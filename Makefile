@@ -1,7 +1,11 @@
 # pkeyarena — the entry points. `make test` is what CI runs (through .ci/run).
 #
-#   make test                       host tests with -race, then the whole suite under emulated PKU,
-#                                   then the pkru, domain, arena, guard suites under emulated POWER keys
+#   make test                       make cover (host tests with -race, then the whole suite under
+#                                   emulated PKU, with the coverage gate), then the pkru, domain,
+#                                   arena, guard suites under emulated POWER keys
+#   make cover                      test-host and test-vm, each writing a coverage profile of arena,
+#                                   domain, guard and pkru into bin/cover/; merged, printed per
+#                                   package, and failing below COVERMIN (85) % of statements
 #   make test-host                  host tests only: on a PKU host in both modes, PKU tests required;
 #                                   elsewhere Mprotect mode (PKU tests skip, naming make test-vm)
 #   make test-vm PKGS=./pkru/ TESTFLAGS='-run X -v'
@@ -26,21 +30,39 @@ STATICCHECK ?= staticcheck
 # Whether this host's CPU and kernel have protection keys (the flags pkru.Supported checks first).
 HOST_PKU := $(shell grep -qw pku /proc/cpuinfo 2>/dev/null && grep -qw ospke /proc/cpuinfo && echo 1)
 
-.PHONY: test test-host test-vm test-vm-ppc64le test-vm-nopku test-vm-nopku-ppc64le vm-deps vmrun lint bench bench-compare demo fuzz
+# Statement coverage of the library's packages. make cover sets COVERDIR: test-host and test-vm
+# then write one profile each per mode into it (host-pku, host-mprotect, vm-pku), over COVERPKG
+# whatever package the tests are in, and scripts/covergate merges them.
+COVERPKG := ./arena/,./domain/,./guard/,./pkru/
+COVERMIN ?= 85
+COVEROUT ?= $(CURDIR)/bin/cover
+COVERDIR ?=
+cover = $(if $(COVERDIR),-covermode=atomic -coverpkg=$(COVERPKG) -coverprofile=$(COVERDIR)/$(1).out)
 
-test: test-host test-vm test-vm-ppc64le
+.PHONY: test cover test-host test-vm test-vm-ppc64le test-vm-nopku test-vm-nopku-ppc64le vm-deps vmrun lint bench bench-compare demo fuzz
+
+test: cover test-vm-ppc64le
+
+# The host suite (both modes on a PKU host) and the emulated-PKU suite, once each, with coverage;
+# then the gate. A block counts as covered if any suite ran it; bin/cover/merged.out is the
+# merge (go tool cover -html=bin/cover/merged.out shows what none runs).
+cover:
+	@rm -rf $(COVEROUT) && mkdir -p $(COVEROUT)
+	$(MAKE) --no-print-directory test-host test-vm COVERDIR=$(COVEROUT)
+	@echo "== coverage of $(COVERPKG), all suites merged"
+	$(GO) run ./scripts/covergate -min $(COVERMIN) -o $(COVEROUT)/merged.out $(COVEROUT)/host-*.out $(COVEROUT)/vm-*.out
 
 # On a PKU host: the suite on hardware keys with PKEYARENA_REQUIRE_PKU=1 (no PKU test may skip),
 # then again in Mprotect mode. Elsewhere: Mprotect mode only; make test-vm checks PKU.
 test-host:
 ifeq ($(HOST_PKU),1)
 	@echo "== host: PKU hardware, every PKU test must run (PKEYARENA_REQUIRE_PKU=1)"
-	PKEYARENA_REQUIRE_PKU=1 $(GO) test -race $(TESTFLAGS) $(PKGS)
+	PKEYARENA_REQUIRE_PKU=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-pku) $(PKGS)
 	@echo "== host: the same suites in Mprotect mode (PKEYARENA_FORCE_FALLBACK=1)"
-	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) ./arena/ ./domain/ ./guard/ ./examples/...
+	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) ./arena/ ./domain/ ./guard/ ./examples/...
 else
 	@echo "== host: no PKU here: Mprotect mode natively; PKU is checked under emulation (make test-vm)"
-	$(GO) test -race $(TESTFLAGS) $(PKGS)
+	$(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) $(PKGS)
 endif
 	$(GO) test -tags pkeyarena_softreg -run 'Software|Softreg' ./domain/ ./arena/
 
@@ -63,7 +85,7 @@ test-vm: vm-deps vmrun
 	@echo "== emulated PKU: checking the guest really has protection keys"
 	@CGO_ENABLED=0 $(GO) test -count=1 -exec $(VMRUN) -run '^TestSupported$$' -v ./pkru/ | grep -E 'PKU present|FAIL'
 	@echo "== emulated PKU: go test $(TESTFLAGS) $(PKGS)"
-	CGO_ENABLED=$(VM_CGO) $(GO) test -exec $(VMRUN) $(TESTFLAGS) $(PKGS)
+	CGO_ENABLED=$(VM_CGO) $(GO) test -exec $(VMRUN) $(TESTFLAGS) $(call cover,vm-pku) $(PKGS)
 
 # linux/ppc64le: QEMU's PowerNV POWER9 with the hash MMU (disable_radix), where the kernel hands
 # out AMR keys. The guest's /init is vmrun built for ppc64le. PPC_PKGS: pkru, domain, arena and
