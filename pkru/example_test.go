@@ -55,12 +55,6 @@ func ExampleThisPlatform() {
 	fmt.Printf("%s/%s: per-thread isolation possible: %v\n", p.GOOS, p.GOARCH, p.PerThread)
 }
 
-func ExamplePlatformsMarkdown() {
-	table := pkru.PlatformsMarkdown() // what docs/platforms.md holds
-	fmt.Println(table[:11])
-	// Output: | platform
-}
-
 // Read and Write work on the calling thread's register: hold the thread for as long as the
 // value matters, and restore what was there.
 func ExampleRead() {
