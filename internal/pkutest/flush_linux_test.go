@@ -150,9 +150,10 @@ func TestConcurrentLeaks(t *testing.T) {
 		var r logRecorder
 		got := ConcurrentLeaks(&r, tt.n)
 		if got != tt.want || (len(r.logs) > 0) != tt.logged {
-			t.Errorf("emulated=%v n=%d: %d, logs %q; want %d, logged %v", tt.emulated, tt.n, got, r.logs, tt.want, tt.logged)
+			t.Errorf("emulated=%v n=%d: %d, logs %q; want %d, logged %v",
+				tt.emulated, tt.n, got, r.logs, tt.want, tt.logged)
 		}
-		if tt.logged && (!strings.Contains(r.logs[0], "5 probes") || !strings.Contains(r.logs[0], "docs/testing.md")) {
+		if tt.logged && !(strings.Contains(r.logs[0], "5 probes") && strings.Contains(r.logs[0], "docs/testing.md")) {
 			t.Errorf("the log must give the count and where the defect is described: %q", r.logs[0])
 		}
 	}
