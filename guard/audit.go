@@ -213,20 +213,38 @@ func codeOf(f *elf.File) ([]codeRun, error) {
 	return out, nil
 }
 
+// The x86 encodings the audit looks for (Intel SDM vol. 2): each is the two-byte opcode escape
+// 0F, a second opcode byte and a ModRM byte. WRPKRU is 0F 01 EF; XRSTOR is 0F AE /5 and XRSTORS
+// 0F C7 /3 (the /n is the ModRM reg field), both with a memory operand: ModRM mod 3 names a
+// register, and 0F AE /5 with mod 3 is LFENCE.
+const (
+	x86Escape      = 0x0f
+	x86WRPKRUOp    = 0x01
+	x86WRPKRUModRM = 0xef
+	x86XRSTOROp    = 0xae
+	x86XRSTORReg   = 5
+	x86XRSTORSOp   = 0xc7
+	x86XRSTORSReg  = 3
+	x86ModRegister = 3 // ModRM mod: the operand is a register, not memory
+)
+
+// modrmFields splits a ModRM byte into its mod (top 2 bits) and reg (next 3 bits) fields.
+func modrmFields(modrm byte) (mod, reg byte) { return modrm >> 6, (modrm >> 3) & 7 }
+
 // scanX86 looks at every byte offset: x86 instructions have no alignment.
 func scanX86(code []byte, base uint64, found func(uint64, string, bool)) {
 	for i := 0; i+2 < len(code); i++ {
-		if code[i] != 0x0f {
+		if code[i] != x86Escape {
 			continue
 		}
 		op, modrm := code[i+1], code[i+2]
-		mod, reg := modrm>>6, (modrm>>3)&7
+		mod, reg := modrmFields(modrm)
 		switch {
-		case op == 0x01 && modrm == 0xef:
+		case op == x86WRPKRUOp && modrm == x86WRPKRUModRM:
 			found(base+uint64(i), "WRPKRU", true)
-		case op == 0xae && reg == 5 && mod != 3: // mod 3 is LFENCE and friends
+		case op == x86XRSTOROp && reg == x86XRSTORReg && mod != x86ModRegister:
 			found(base+uint64(i), "XRSTOR", false)
-		case op == 0xc7 && reg == 3 && mod != 3:
+		case op == x86XRSTORSOp && reg == x86XRSTORSReg && mod != x86ModRegister:
 			found(base+uint64(i), "XRSTORS", false)
 		}
 	}
@@ -239,15 +257,31 @@ func scanX86(code []byte, base uint64, found func(uint64, string, bool)) {
 const (
 	powerOpcodeMask = 0x3f << 26
 	powerOpcode31   = 31 << 26
-	powerSPRMask    = 0x3ff << 11
+	powerSPRShift   = 11 // where the SPR field starts
+	powerSPRMask    = 0x3ff << powerSPRShift
 	powerXOMask     = 0x3ff << 1
 	powerXOMtspr    = 467 << 1
 	powerMtsprMask  = powerOpcodeMask | powerSPRMask | powerXOMask
+	powerHalfBits   = 5    // each half of the SPR field
+	powerHalfMask   = 0x1f // one half
+	powerInsnBytes  = 4    // every POWER instruction word, at an address aligned to it
+)
+
+// The special-purpose registers that hold or gate key rights (Power ISA Book III): the AMR by
+// its problem-state number and its privileged one, the IAMR, and the two masks that say which
+// AMR bits the less privileged levels may change.
+const (
+	sprAMR           = 13
+	sprAMRPrivileged = 29
+	sprIAMR          = 61
+	sprUAMOR         = 157
+	sprAMOR          = 349
 )
 
 // powerSPRField is spr as mtspr encodes it: low half first, then high half.
 func powerSPRField(spr uint32) uint32 {
-	return ((spr&0x1f)<<5 | (spr>>5)&0x1f) << 11
+	low, high := spr&powerHalfMask, (spr>>powerHalfBits)&powerHalfMask
+	return (low<<powerHalfBits | high) << powerSPRShift
 }
 
 // powerKeySPRs are the registers that hold or gate the key rights. Problem state may write only
@@ -256,17 +290,18 @@ var powerKeySPRs = []struct {
 	word uint32 // the mtspr word with RS and the reserved bit zero
 	name string
 }{
-	{powerOpcode31 | powerSPRField(13) | powerXOMtspr, "mtspr 13 (AMR)"},
-	{powerOpcode31 | powerSPRField(29) | powerXOMtspr, "mtspr 29 (AMR, privileged)"},
-	{powerOpcode31 | powerSPRField(61) | powerXOMtspr, "mtspr 61 (IAMR)"},
-	{powerOpcode31 | powerSPRField(157) | powerXOMtspr, "mtspr 157 (UAMOR)"},
-	{powerOpcode31 | powerSPRField(349) | powerXOMtspr, "mtspr 349 (AMOR)"},
+	{powerOpcode31 | powerSPRField(sprAMR) | powerXOMtspr, "mtspr 13 (AMR)"},
+	{powerOpcode31 | powerSPRField(sprAMRPrivileged) | powerXOMtspr, "mtspr 29 (AMR, privileged)"},
+	{powerOpcode31 | powerSPRField(sprIAMR) | powerXOMtspr, "mtspr 61 (IAMR)"},
+	{powerOpcode31 | powerSPRField(sprUAMOR) | powerXOMtspr, "mtspr 157 (UAMOR)"},
+	{powerOpcode31 | powerSPRField(sprAMOR) | powerXOMtspr, "mtspr 349 (AMOR)"},
 }
 
 // scanPower looks at every 4-byte aligned little-endian word: the only places a POWER CPU
 // fetches instructions from. The suffix of a prefixed instruction is such a word too.
 func scanPower(code []byte, base uint64, found func(uint64, string, bool)) {
-	for i := int((4 - base%4) % 4); i+4 <= len(code); i += 4 {
+	first := int((powerInsnBytes - base%powerInsnBytes) % powerInsnBytes)
+	for i := first; i+powerInsnBytes <= len(code); i += powerInsnBytes {
 		w := binary.LittleEndian.Uint32(code[i:])
 		if w&powerOpcodeMask != powerOpcode31 {
 			continue

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -18,7 +19,11 @@ import (
 // These tests only parse files, so they run on every host: the binaries are cross-built or
 // crafted.
 
-const pkruPkg = "github.com/pkeyarena/pkeyarena/pkru."
+// pkruPkg begins the symbols of package pkru, whatever the module is called.
+var pkruPkg = reflect.TypeFor[pkru.Rights]().PkgPath() + "."
+
+// elfMachineOffset is where e_machine lies in an ELF header, 32- and 64-bit alike.
+const elfMachineOffset = 18
 
 // Instruction words, written out rather than built from the decoder's constants (a mistake there
 // must not cancel out here). mtspr SPR,RS is 31<<26 | RS<<21 | swapped SPR halves<<11 | 467<<1.
@@ -160,7 +165,7 @@ func TestAuditPPC64LE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	binary.LittleEndian.PutUint16(data[18:], uint16(elf.EM_AARCH64)) // e_machine
+	binary.LittleEndian.PutUint16(data[elfMachineOffset:], uint16(elf.EM_AARCH64))
 	relabelled := filepath.Join(t.TempDir(), "arm64")
 	if err := os.WriteFile(relabelled, data, 0o644); err != nil {
 		t.Fatal(err)

@@ -62,6 +62,14 @@ type Rights uint64
 // AllowAll is the register value that lets every key read and write.
 const AllowAll Rights = 0
 
+const (
+	// keyBits covers the two bits each key has in the register (see shift for where).
+	keyBits = 3
+	// registerDigits is how many hex digits String prints: the whole register, leading zeros
+	// kept, so that values of one architecture line up.
+	registerDigits = registerWidth / 4
+)
+
 func validKey(k Key) bool { return k >= 0 && k < NumKeys }
 
 // With returns r with key k's bits set to a, all other bits untouched. NoAccess sets only the
@@ -71,7 +79,7 @@ func (r Rights) With(k Key, a Access) Rights {
 		panic(fmt.Sprintf("pkru.Rights.With: key %d out of range 0..%d", k, NumKeys-1))
 	}
 	sh := shift(k)
-	r &^= 3 << sh
+	r &^= keyBits << sh
 	switch a {
 	case NoAccess:
 		r |= denyBits << sh
@@ -89,7 +97,7 @@ func (r Rights) Access(k Key) Access {
 	if !validKey(k) {
 		panic(fmt.Sprintf("pkru.Rights.Access: key %d out of range 0..%d", k, NumKeys-1))
 	}
-	switch (r >> shift(k)) & 3 {
+	switch (r >> shift(k)) & keyBits {
 	case 0:
 		return ReadWrite
 	case readOnlyBits:
@@ -104,14 +112,14 @@ func Mask(k Key) Rights {
 	if !validKey(k) {
 		panic(fmt.Sprintf("pkru.Mask: key %d out of range 0..%d", k, NumKeys-1))
 	}
-	return 3 << shift(k)
+	return keyBits << shift(k)
 }
 
 // String shows the raw value and every key's access, with runs of keys that have the same access
 // folded: "0x55555550 [0-1:rw 2-15:none]".
 func (r Rights) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%#0*x [", registerWidth/4, uint64(r))
+	fmt.Fprintf(&b, "%#0*x [", registerDigits, uint64(r))
 	start := 0
 	for k := 1; k <= NumKeys; k++ {
 		if k < NumKeys && r.Access(Key(k)) == r.Access(Key(start)) {

@@ -36,6 +36,9 @@ var ukeys struct {
 	rights map[uint64]Rights // and back
 }
 
+// minUserKeys is the fewest user keys that leave one to hand out: key 0 is UKEY_PUBLIC.
+const minUserKeys = 2
+
 // registerLayer is true where this package can drive the register (see platforms.go).
 const registerLayer = true
 
@@ -51,7 +54,7 @@ func probe() error {
 	if err != nil {
 		return fmt.Errorf("%w: ukey_enable: %w (user keys need a 64-bit kernel, POWER6 or later with storage keys enabled, and 1:1 threads: AIXTHREAD_SCOPE=S)", ErrNotSupported, err)
 	}
-	if n < 2 {
+	if n < minUserKeys {
 		return fmt.Errorf("%w: ukey_enable reports %d user keys: no private key", ErrNotSupported, n)
 	}
 	ukeys.n = min(n, NumKeys)

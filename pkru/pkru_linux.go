@@ -8,11 +8,14 @@ import (
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
 
+// pkeyAllocFlags is pkey_alloc's flags argument, which is reserved and must be 0.
+const pkeyAllocFlags = 0
+
 func probe() error {
 	if err := registerProbe(); err != nil {
 		return err
 	}
-	k, err := unix.PkeyAlloc(0, unix.PKEY_DISABLE_ACCESS)
+	k, err := unix.PkeyAlloc(pkeyAllocFlags, unix.PKEY_DISABLE_ACCESS)
 	switch {
 	case err == nil:
 		if err := unix.PkeyFree(k); err != nil {
@@ -56,7 +59,7 @@ func Alloc(a Access) (Key, error) {
 		return 0, err
 	}
 	runtime.LockOSThread() // pkey_alloc sets a for this thread; noteAlloc must record it on the same one
-	k, err := unix.PkeyAlloc(0, flags)
+	k, err := unix.PkeyAlloc(pkeyAllocFlags, flags)
 	if err == nil {
 		noteAlloc(Key(k), a)
 	}

@@ -15,7 +15,15 @@ func rdpkru() uint32
 //go:noescape
 func wrpkru(r uint32)
 
-// CPUID leaf 7, sub-leaf 0, ECX bits (Intel SDM vol. 2A, CPUID).
+// CPUID leaves (Intel SDM vol. 2A, CPUID): leaf 0 reports the highest leaf the CPU has in EAX;
+// sub-leaf 0 of leaf 7 holds the structured extended feature flags. Leaf 0 ignores the sub-leaf.
+const (
+	cpuidMaxLeaf     = 0
+	cpuidFeatureLeaf = 7
+	cpuidSubleaf     = 0
+)
+
+// CPUID leaf 7, sub-leaf 0, ECX bits.
 const (
 	cpuidPKU   = 1 << 3 // the CPU has protection keys for user pages
 	cpuidOSPKE = 1 << 4 // the OS set CR4.PKE: RDPKRU and WRPKRU may be executed
@@ -37,10 +45,10 @@ func registerProbe() error {
 }
 
 var cpuPKU, hasRegister = func() (pku, ospke bool) {
-	if max, _, _, _ := cpuid(0, 0); max < 7 {
+	if max, _, _, _ := cpuid(cpuidMaxLeaf, cpuidSubleaf); max < cpuidFeatureLeaf {
 		return false, false
 	}
-	_, _, ecx, _ := cpuid(7, 0)
+	_, _, ecx, _ := cpuid(cpuidFeatureLeaf, cpuidSubleaf)
 	return ecx&cpuidPKU != 0, ecx&cpuidOSPKE != 0
 }()
 

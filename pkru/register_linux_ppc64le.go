@@ -23,11 +23,14 @@ const registerLayer = true
 // whether it hands out keys (registerProbe, then pkey_alloc).
 const cpuPKU, hasRegister = true, true
 
+// radixMMU is the line /proc/cpuinfo has on POWER when the kernel runs the radix MMU.
+const radixMMU = "MMU\t\t: Radix"
+
 // registerProbe rules out the radix MMU, under which the kernel gives no keys at all (pkey_alloc
 // answers ENOSPC, which would otherwise read as "all keys taken").
 func registerProbe() error {
 	info, err := os.ReadFile("/proc/cpuinfo")
-	if err == nil && bytes.Contains(info, []byte("MMU\t\t: Radix")) {
+	if err == nil && bytes.Contains(info, []byte(radixMMU)) {
 		return fmt.Errorf("%w: the kernel runs the radix MMU, which has no protection keys (boot with disable_radix for the hash MMU)", ErrNotSupported)
 	}
 	return nil

@@ -39,6 +39,9 @@ var (
 // syscall6 calls the libc function fn with nargs arguments. Implemented in ukeys_aix_ppc64.s.
 func syscall6(fn, nargs, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2 uintptr, err syscall.Errno)
 
+// maxArgs is how many arguments syscall6 passes.
+const maxArgs = 6
+
 // <sys/ukeys.h>
 const (
 	ukRead         = 0x1        // UK_READ
@@ -46,20 +49,33 @@ const (
 	ukaReplaceKeys = 1          // UKA_REPLACE_KEYS
 	ukaGetKeys     = 4          // UKA_GET_KEYS
 	uksetInvalid   = ^uint64(0) // UKSET_INVALID
+	ukeysetNoFlags = 0          // ukeyset_init's flags argument: none
 )
 
-func call(fn *libcFunc, nargs uintptr, a ...uintptr) (uintptr, syscall.Errno) {
-	var args [6]uintptr
+// Return values of the libc calls: libcFailed (errno says why), and ukeyset_ismember's answer
+// for a member.
+const (
+	libcFailed = -1
+	isMember   = 1
+)
+
+// call calls fn with the arguments a (at most maxArgs).
+func call(fn *libcFunc, a ...uintptr) (uintptr, syscall.Errno) {
+	if len(a) > maxArgs {
+		panic("pkru: a libc call with more arguments than syscall6 passes")
+	}
+	var args [maxArgs]uintptr
 	copy(args[:], a)
-	r, _, e := syscall6(uintptr(unsafe.Pointer(fn)), nargs, args[0], args[1], args[2], args[3], args[4], args[5])
+	r, _, e := syscall6(uintptr(unsafe.Pointer(fn)), uintptr(len(a)),
+		args[0], args[1], args[2], args[3], args[4], args[5])
 	return r, e
 }
 
 // ukeyEnable is ukey_enable(): it makes the process user-key enabled and returns the number of
 // user keys.
 func ukeyEnable() (int, error) {
-	r, e := call(&libc_ukey_enable, 0)
-	if int32(r) == -1 {
+	r, e := call(&libc_ukey_enable)
+	if int32(r) == libcFailed {
 		return 0, e
 	}
 	return int(int32(r)), nil
@@ -70,7 +86,8 @@ func ukeyProtect(b []byte, k Key) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if r, e := call(&libc_ukey_protect, 3, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(k)); int32(r) == -1 {
+	r, e := call(&libc_ukey_protect, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(k))
+	if int32(r) == libcFailed {
 		return e
 	}
 	return nil
@@ -79,7 +96,8 @@ func ukeyProtect(b []byte, k Key) error {
 // ukeysetOf builds the user-key-set that grants what r grants (ukeyset_init, ukeyset_add_key).
 func ukeysetOf(r Rights) (uint64, error) {
 	var set uint64
-	if v, e := call(&libc_ukeyset_init, 2, uintptr(unsafe.Pointer(&set)), 0); int32(v) == -1 {
+	v, e := call(&libc_ukeyset_init, uintptr(unsafe.Pointer(&set)), ukeysetNoFlags)
+	if int32(v) == libcFailed {
 		return 0, e
 	}
 	for k := Key(1); k < NumKeys; k++ {
@@ -92,7 +110,8 @@ func ukeysetOf(r Rights) (uint64, error) {
 		default:
 			continue
 		}
-		if v, e := call(&libc_ukeyset_add_key, 3, uintptr(unsafe.Pointer(&set)), uintptr(k), flags); int32(v) == -1 {
+		v, e := call(&libc_ukeyset_add_key, uintptr(unsafe.Pointer(&set)), uintptr(k), flags)
+		if int32(v) == libcFailed {
 			return 0, e
 		}
 	}
@@ -103,12 +122,12 @@ func ukeysetOf(r Rights) (uint64, error) {
 func rightsOf(set uint64) Rights {
 	r := DefaultRights
 	for k := Key(1); k < NumKeys; k++ {
-		read, _ := call(&libc_ukeyset_ismember, 3, uintptr(set), uintptr(k), ukRead)
-		write, _ := call(&libc_ukeyset_ismember, 3, uintptr(set), uintptr(k), ukWrite)
+		read, _ := call(&libc_ukeyset_ismember, uintptr(set), uintptr(k), ukRead)
+		write, _ := call(&libc_ukeyset_ismember, uintptr(set), uintptr(k), ukWrite)
 		switch {
-		case int32(read) == 1 && int32(write) == 1:
+		case int32(read) == isMember && int32(write) == isMember:
 			r = r.With(k, ReadWrite)
-		case int32(read) == 1:
+		case int32(read) == isMember:
 			r = r.With(k, ReadOnly)
 		}
 	}
@@ -118,7 +137,7 @@ func rightsOf(set uint64) Rights {
 // ukeysetActivate is ukeyset_activate(set, command): it changes the calling thread's active
 // user-key-set and returns the previous one.
 func ukeysetActivate(set uint64, command int) (uint64, error) {
-	r, e := call(&libc_ukeyset_activate, 2, uintptr(set), uintptr(command))
+	r, e := call(&libc_ukeyset_activate, uintptr(set), uintptr(command))
 	if uint64(r) == uksetInvalid {
 		return 0, e
 	}
