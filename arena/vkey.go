@@ -93,6 +93,10 @@ var pool struct {
 	evictions int64
 	retags    int64 // regions re-tagged
 	retagTime time.Duration
+	// kernelOut: pkey_alloc failed for want of keys, so misses evict without asking again
+	// (each refusal costs a system call and the error's allocations) until the library frees a
+	// key; with no key of its own left, the library asks again.
+	kernelOut bool
 }
 
 // KeyStats describes the protection keys of the whole library at one moment.
@@ -145,22 +149,29 @@ func newVkey(name string, regs *regions.Set[*region], dedicated bool) (*vkey, er
 		v.state.Store(stBound | uint32(k))
 		return v, nil
 	}
-	k, err := pkru.Alloc(pkru.NoAccess)
+	if pool.kernelOut && evictable() {
+		return v, nil // one will be evicted for this arena when it needs it
+	}
+	k, err := kernelKey()
 	if err == nil {
-		registerKey(k, 1)
 		pool.bound[k] = v
 		v.state.Store(stBound | uint32(k))
 		return v, nil
 	}
-	if !errors.Is(err, pkru.ErrNoKeys) {
-		return nil, err
-	}
-	for _, w := range pool.bound {
-		if w != nil && !w.dedicated {
-			return v, nil // keys exist; one will be evicted for this arena when it needs it
-		}
+	if errors.Is(err, pkru.ErrNoKeys) && evictable() {
+		return v, nil
 	}
 	return nil, err
+}
+
+// evictable reports whether the library holds a virtual arena's key (pool.mu held).
+func evictable() bool {
+	for _, w := range pool.bound {
+		if w != nil && !w.dedicated {
+			return true
+		}
+	}
+	return false
 }
 
 // key returns the bound key, or false.
@@ -277,13 +288,10 @@ func closed(done <-chan struct{}) bool {
 // takeKey finds a hardware key for v (pool.mu held): a new one from the kernel, or one evicted
 // from the least recently used unpinned arena (CLOCK). The evicted arena is parked.
 func takeKey(v *vkey) (pkru.Key, error) {
-	k, err := pkru.Alloc(pkru.NoAccess)
-	if err == nil {
-		registerKey(k, 1)
-		return k, nil
-	}
-	if !errors.Is(err, pkru.ErrNoKeys) {
-		return 0, err
+	if !pool.kernelOut {
+		if k, err := kernelKey(); err == nil || !errors.Is(err, pkru.ErrNoKeys) {
+			return k, err
+		}
 	}
 	held := false
 	for step := 0; step < 2*len(pool.bound); step++ {
@@ -318,10 +326,22 @@ func takeKey(v *vkey) (pkru.Key, error) {
 		pool.hand = (i + 1) % len(pool.bound)
 		return pkru.Key(i), nil
 	}
-	if !held {
-		return 0, err // the library holds no key at all: other code took them
+	if !held { // the library holds no key at all: other code took them, and may have given some back
+		return kernelKey()
 	}
 	return 0, ErrKeysPinned
+}
+
+// kernelKey allocates a hardware key from the kernel (pool.mu held), noting when it has none.
+func kernelKey() (pkru.Key, error) {
+	k, err := pkru.Alloc(pkru.NoAccess)
+	if err != nil {
+		pool.kernelOut = errors.Is(err, pkru.ErrNoKeys)
+		return 0, err
+	}
+	pool.kernelOut = false
+	registerKey(k, 1)
+	return k, nil
 }
 
 // mustRetag tags an arena's pages (binding: read-write with its key; parking: no access with key
@@ -377,6 +397,7 @@ func (v *vkey) release() error {
 	pool.bound[k] = nil
 	v.state.Store(stClosed)
 	registerKey(k, -1)
+	pool.kernelOut = false // the kernel has this one again
 	return k.Free()
 }
 
