@@ -82,8 +82,8 @@ func TestAuditCleanBinary(t *testing.T) {
 		if f.Instruction == "WRPKRU" {
 			t.Errorf("a clean build writes the register outside pkru: %v", f)
 		} else {
-			// Three bytes with a wide ModRM range: compiled code holds such sequences by chance
-			// (runtime.growslice did in one build). Reported, not a failure.
+			// Three bytes with a wide ModRM range: compiled code holds such sequences by chance.
+			// Reported, not a failure.
 			t.Logf("XRSTOR-shaped bytes (inside another instruction, most likely): %v", f)
 		}
 	}

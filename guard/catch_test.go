@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func newArena(t testing.TB, name string) *arena.Arena { return pkutest.NewArena(t, arena.Name(name)) }
+func newArena(t testing.TB, name string) *arena.Arena {
+	return pkutest.NewArena(t, arena.Name(name))
+}
 
 var alloc = pkutest.MustAlloc
 

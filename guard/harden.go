@@ -14,9 +14,9 @@ func (f hardenFunc) apply(c *hardenConfig) { f(c) }
 func NoCoreDumps() HardenOption { return hardenFunc(func(c *hardenConfig) { c.noCore = true }) }
 
 // Harden makes the process non-dumpable (prctl PR_SET_DUMPABLE 0): no core dumps, and other
-// processes of the same user can no longer ptrace it or read /proc/<pid>/mem, which ignore
-// protection keys. Root (CAP_SYS_PTRACE) still can. It is opt-in: debuggers and profilers that
-// attach to the process stop working. Call it early, before secrets exist.
+// processes of the same user cannot ptrace it or read /proc/<pid>/mem (see the Limitations in
+// package arena for what those read). Root (CAP_SYS_PTRACE) still can. It is opt-in: debuggers
+// and profilers that attach to the process stop working. Call it early, before secrets exist.
 func Harden(opts ...HardenOption) error {
 	var c hardenConfig
 	for _, o := range opts {

@@ -47,7 +47,8 @@ func childHarden() int {
 	secret := append([]byte(nil), marker...)
 	peek := func() int {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"=peek", "PEEK_ADDR="+strconv.FormatUint(uint64(uintptr(unsafe.Pointer(&secret[0]))), 10))
+		addr := uint64(uintptr(unsafe.Pointer(&secret[0])))
+		cmd.Env = append(os.Environ(), childEnv+"=peek", "PEEK_ADDR="+strconv.FormatUint(addr, 10))
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			return 0
@@ -60,7 +61,8 @@ func childHarden() int {
 		return 3
 	}
 	if peek() != 0 {
-		fmt.Println("control: a same-user child could not read our memory before Harden (yama ptrace_scope?)")
+		fmt.Println("control: a same-user child could not read our memory before Harden " +
+			"(yama ptrace_scope?)")
 		return 4
 	}
 	if err := guard.Harden(guard.NoCoreDumps()); err != nil {

@@ -7,8 +7,8 @@
 //
 // A protection key tags pages; the rights register, which is per thread, says for every key
 // whether that thread may read and write pages with that tag. Changing the register is a single
-// unprivileged instruction, tens of cycles on hardware, with no system call: that is what lets
-// package domain open and close memory for one thread in nanoseconds.
+// unprivileged instruction with no system call: that is what lets package domain open and close
+// memory for one thread in nanoseconds.
 //
 // Most users want packages arena and domain; pkru is exported for tests, benchmarks and code that
 // builds its own mechanism.
@@ -16,21 +16,19 @@
 // # Detection
 //
 // [Supported] checks CPUID (PKU and OSPKE) on x86-64, the MMU (keys need the hash MMU, not radix)
-// on POWER, and then asks the kernel with a pkey_alloc probe; the answer is cached. Setting the environment variable PKEYARENA_FORCE_FALLBACK=1 before the first
-// call makes it report [ErrNotSupported], so the mprotect fallback of the layers above can be forced
-// in tests and by users on machines that do have keys.
+// on POWER, and then asks the kernel with a pkey_alloc probe; the answer is cached. Setting the
+// environment variable PKEYARENA_FORCE_FALLBACK=1 before the first call makes it report
+// [ErrNotSupported], so the mprotect fallback of the layers above can be forced in tests and by
+// users on machines that do have keys.
 //
 // # Limitations
 //
-//   - Protection keys are not a boundary against code that runs WRPKRU itself: any code in the
-//     process can grant itself access. They stop stray reads and writes, not attackers that
-//     execute arbitrary instructions (see guard.Audit).
-//   - The kernel ignores keys for "foreign" accesses: ptrace, /proc/<pid>/mem and
-//     process_vm_readv bypass them.
-//   - Only linux/amd64, linux/ppc64le and aix/ppc64 have a register layer today; the AIX one,
-//     over user keys (ukey_enable, ukeyset_activate, ukey_protect; see pkru_aix.go for the
-//     mapping), compiles and links but has never run. Elsewhere [Supported] reports
-//     [ErrNotSupported] and [Read]/[Write] panic.
+//   - Keys stop stray accesses, not code that writes the register itself, and the kernel ignores
+//     them for ptrace, /proc/<pid>/mem and process_vm_readv: see the Limitations in package arena.
+//   - Only linux/amd64, linux/ppc64le and aix/ppc64 have a register layer; the AIX one, over user
+//     keys (ukey_enable, ukeyset_activate, ukey_protect; see pkru_aix.go for the mapping),
+//     compiles and links but has never run. Elsewhere [Supported] reports [ErrNotSupported] and
+//     [Read]/[Write] panic.
 //   - On POWER, where the AMR cannot be read back in user mode (QEMU), [Read] returns the
 //     library's own per-thread copy of what [Write] set, which cannot see rights other code wrote
 //     directly; each such Read and Write costs a gettid system call.

@@ -17,7 +17,8 @@ func ExampleProtect() {
 		return
 	}
 	defer k.Free() // after the pages are unmapped (defers run last-in first)
-	pages, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	pages, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -171,4 +171,5 @@ func Write(r Rights) {
 	writeRegister(r)
 }
 
-const noRegister = "pkru: this CPU or platform has no enabled protection-key register (check pkru.Supported first)"
+const noRegister = "pkru: this CPU or platform has no enabled protection-key register " +
+	"(check pkru.Supported first)"

@@ -52,7 +52,8 @@ var hasRegister bool
 func probe() error {
 	n, err := ukeyEnable()
 	if err != nil {
-		return fmt.Errorf("%w: ukey_enable: %w (user keys need a 64-bit kernel, POWER6 or later with storage keys enabled, and 1:1 threads: AIXTHREAD_SCOPE=S)", ErrNotSupported, err)
+		return fmt.Errorf("%w: ukey_enable: %w (user keys need a 64-bit kernel, POWER6 or later "+
+			"with storage keys enabled, and 1:1 threads: AIXTHREAD_SCOPE=S)", ErrNotSupported, err)
 	}
 	if n < minUserKeys {
 		return fmt.Errorf("%w: ukey_enable reports %d user keys: no private key", ErrNotSupported, n)

@@ -58,7 +58,8 @@ func Alloc(a Access) (Key, error) {
 	if err := Supported(); err != nil {
 		return 0, err
 	}
-	runtime.LockOSThread() // pkey_alloc sets a for this thread; noteAlloc must record it on the same one
+	// pkey_alloc sets a for this thread; noteAlloc must record it on the same one.
+	runtime.LockOSThread()
 	k, err := unix.PkeyAlloc(pkeyAllocFlags, flags)
 	if err == nil {
 		noteAlloc(Key(k), a)

@@ -20,7 +20,8 @@ func TestSupported(t *testing.T) {
 	case pkutest.Required() && err != nil:
 		t.Fatalf("protection keys are required here (%s=1) but unavailable: %v", pkutest.RequireEnv, err)
 	case pkutest.InVM():
-		t.Logf("PKU present: CPU and kernel support protection keys; this thread's PKRU is %v", pkru.Read())
+		t.Logf("PKU present: CPU and kernel support protection keys; this thread's PKRU is %v",
+			pkru.Read())
 	case err == nil:
 		t.Logf("PKU present on this host; PKRU %v", pkru.Read())
 	case !errors.Is(err, pkru.ErrNotSupported):
@@ -40,7 +41,8 @@ const childEnv = "PKRU_TEST_CHILD"
 func TestForceFallback(t *testing.T) {
 	if os.Getenv(childEnv) == "forcefallback" {
 		err := pkru.Supported()
-		if !errors.Is(err, pkru.ErrNotSupported) || !strings.Contains(err.Error(), pkru.ForceFallbackEnv) {
+		if !errors.Is(err, pkru.ErrNotSupported) ||
+			!strings.Contains(err.Error(), pkru.ForceFallbackEnv) {
 			t.Fatalf("with %s=1: Supported() = %v", pkru.ForceFallbackEnv, err)
 		}
 		if _, err := pkru.Alloc(pkru.NoAccess); !errors.Is(err, pkru.ErrNotSupported) {
@@ -234,7 +236,8 @@ func TestFreeDeniesTheKeyHere(t *testing.T) {
 		}
 	})
 	if again != k {
-		t.Fatalf("the kernel handed out key %d, not the freed %d (it takes the lowest free one): nothing to test", again, k)
+		t.Fatalf("the kernel handed out key %d, not the freed %d (it takes the lowest free one): "+
+			"nothing to test", again, k)
 	}
 	page := pkutest.MapPages(t, 1) // unmapped before the key is freed (cleanups run last-in first)
 	if err := pkru.Protect(page, unix.PROT_READ|unix.PROT_WRITE, again); err != nil {
@@ -242,7 +245,8 @@ func TestFreeDeniesTheKeyHere(t *testing.T) {
 	}
 	pkutest.FlushTLB(page)
 	if !pkutest.ReadFault(page) {
-		t.Errorf("this thread reads a page tagged with key %d, which it freed and another thread allocated again", k)
+		t.Errorf("this thread reads a page tagged with key %d, which it freed and another thread "+
+			"allocated again", k)
 	}
 }
 
@@ -270,7 +274,8 @@ func TestRightsArePerThread(t *testing.T) {
 			t.Fatalf("the probing goroutine ran on the granted thread %d", me)
 		}
 		if !r.faulted || r.access != pkru.NoAccess {
-			t.Fatalf("thread %d read key %d's page (access %v) while only thread %d was granted", r.tid, k, r.access, me)
+			t.Fatalf("thread %d read key %d's page (access %v) while only thread %d was granted",
+				r.tid, k, r.access, me)
 		}
 	}
 	if pkutest.ReadFault(page) {

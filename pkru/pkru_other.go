@@ -8,7 +8,8 @@ import (
 )
 
 func probe() error {
-	return fmt.Errorf("%w: no protection-key layer for %s/%s", ErrNotSupported, runtime.GOOS, runtime.GOARCH)
+	return fmt.Errorf("%w: no protection-key layer for %s/%s", ErrNotSupported,
+		runtime.GOOS, runtime.GOARCH)
 }
 
 // Alloc allocates a protection key. On this platform it always fails with [ErrNotSupported].

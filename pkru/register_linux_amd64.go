@@ -36,10 +36,12 @@ func writeRegister(r Rights) { wrpkru(uint32(r)) }
 // the CPU has PKU and whether the kernel enabled it.
 func registerProbe() error {
 	if !cpuPKU {
-		return fmt.Errorf("%w: the CPU lacks PKU (CPUID.(EAX=7,ECX=0):ECX bit 3 is clear)", ErrNotSupported)
+		return fmt.Errorf("%w: the CPU lacks PKU (CPUID.(EAX=7,ECX=0):ECX bit 3 is clear)",
+			ErrNotSupported)
 	}
 	if !hasRegister {
-		return fmt.Errorf("%w: the kernel has not enabled PKU (CPUID OSPKE is clear; booted with nopku, or built without CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS)", ErrNotSupported)
+		return fmt.Errorf("%w: the kernel has not enabled PKU (CPUID OSPKE is clear; booted with "+
+			"nopku, or built without CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS)", ErrNotSupported)
 	}
 	return nil
 }

@@ -31,7 +31,8 @@ const radixMMU = "MMU\t\t: Radix"
 func registerProbe() error {
 	info, err := os.ReadFile("/proc/cpuinfo")
 	if err == nil && bytes.Contains(info, []byte(radixMMU)) {
-		return fmt.Errorf("%w: the kernel runs the radix MMU, which has no protection keys (boot with disable_radix for the hash MMU)", ErrNotSupported)
+		return fmt.Errorf("%w: the kernel runs the radix MMU, which has no protection keys "+
+			"(boot with disable_radix for the hash MMU)", ErrNotSupported)
 	}
 	return nil
 }

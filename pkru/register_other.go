@@ -7,7 +7,7 @@ import (
 	"runtime"
 )
 
-// No register layer on this platform yet: Read and Write panic, Supported reports why.
+// No register layer on this platform: Read and Write panic, Supported reports why.
 const cpuPKU, hasRegister = false, false
 
 // registerLayer is true where this package can drive the register (see platforms.go).

@@ -9,7 +9,11 @@ func TestReadWritePanicWithoutRegister(t *testing.T) {
 	if hasRegister {
 		t.Skip("this CPU has an enabled PKRU")
 	}
-	for name, fn := range map[string]func(){"Read": func() { Read() }, "Write": func() { Write(DefaultRights) }} {
+	tests := map[string]func(){
+		"Read":  func() { Read() },
+		"Write": func() { Write(DefaultRights) },
+	}
+	for name, fn := range tests {
 		func() {
 			defer func() {
 				r, _ := recover().(string)
