@@ -137,9 +137,9 @@ func taggedPage(t *testing.T) (pkru.Key, []byte) {
 	return k, page
 }
 
-// lockWith locks the goroutine to its thread and sets key k's access there, restoring the
-// register and unlocking when the test ends.
-func lockWith(t *testing.T, k pkru.Key, a pkru.Access) pkru.Rights {
+// holdThread locks the goroutine to its thread and returns the thread's register, which is
+// restored, and the thread unlocked, when the test ends.
+func holdThread(t *testing.T) pkru.Rights {
 	t.Helper()
 	runtime.LockOSThread()
 	saved := pkru.Read()
@@ -147,6 +147,13 @@ func lockWith(t *testing.T, k pkru.Key, a pkru.Access) pkru.Rights {
 		pkru.Write(saved)
 		runtime.UnlockOSThread()
 	})
+	return saved
+}
+
+// lockWith holds the thread (holdThread) and sets key k's access there.
+func lockWith(t *testing.T, k pkru.Key, a pkru.Access) pkru.Rights {
+	t.Helper()
+	saved := holdThread(t)
 	r := saved.With(k, a)
 	pkru.Write(r)
 	if got := pkru.Read(); got != r {
@@ -158,10 +165,7 @@ func lockWith(t *testing.T, k pkru.Key, a pkru.Access) pkru.Rights {
 func TestGrantDenyFaults(t *testing.T) {
 	pkutest.RequirePKU(t)
 	k, page := taggedPage(t)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	saved := pkru.Read()
-	defer pkru.Write(saved)
+	saved := holdThread(t)
 	if saved.Access(k) != pkru.NoAccess {
 		t.Errorf("a key allocated with NoAccess is %v on the allocating thread", saved.Access(k))
 	}
@@ -196,10 +200,7 @@ func TestGrantDenyFaults(t *testing.T) {
 // other code, on another thread, is not readable here.
 func TestFreeDeniesTheKeyHere(t *testing.T) {
 	pkutest.RequirePKU(t)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	saved := pkru.Read()
-	defer pkru.Write(saved)
+	holdThread(t)
 
 	k, err := pkru.Alloc(pkru.ReadWrite)
 	if err != nil {
@@ -348,10 +349,7 @@ func TestWriteSyscallHonoursKey(t *testing.T) {
 	var p [2]int
 	p[0], p[1] = pkutest.Pipe(t)
 
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	saved := pkru.Read()
-	defer pkru.Write(saved)
+	saved := holdThread(t)
 	pkru.Write(saved.With(k, pkru.ReadWrite))
 	copy(page, "secret")
 
