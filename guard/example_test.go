@@ -70,3 +70,44 @@ func ExampleAuditFile() {
 		fmt.Println(n, "instructions outside pkru can switch protection keys off")
 	}
 }
+
+// A service hardens itself and audits its binary at start-up, then runs the code that may
+// touch arena memory by mistake under Catch, so that a stray read becomes a logged error.
+func Example() {
+	if err := guard.Harden(guard.NoCoreDumps()); err != nil {
+		fmt.Println("not hardened:", err)
+	}
+	if report, err := guard.Audit(); err == nil && len(report.Unexpected()) > 0 {
+		fmt.Println("code outside pkru can switch protection keys off:", report.Unexpected())
+	}
+	handle := func() { /* parse a request; a bug here may read a secret */ }
+	var v *guard.Violation
+	if err := guard.Catch(handle); errors.As(err, &v) {
+		fmt.Printf("request handler read arena %q (%v, %v)\n", v.Arena, v.Where, v.Op)
+	}
+}
+
+// NoCoreDumps adds RLIMIT_CORE 0 to what Harden does.
+func ExampleNoCoreDumps() {
+	if err := guard.Harden(guard.NoCoreDumps()); err != nil {
+		fmt.Println("not hardened:", err)
+	}
+}
+
+// A Violation names the arena and the part of its region that was hit; Region bounds the data
+// pages, and an address outside them lies on a guard page (Where says which).
+func ExampleViolation() {
+	buf, err := arena.NewArena(arena.Name("buf"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer buf.Close()
+	b, _ := buf.Alloc(16)
+	err = guard.Catch(func() { exampleSink = b[0] })
+	var v *guard.Violation
+	if errors.As(err, &v) {
+		fmt.Println(v.Where, v.Addr >= v.Region.DataStart() && v.Addr < v.Region.DataEnd())
+	}
+	// Output: data true
+}

@@ -87,3 +87,24 @@ func ExampleMask() {
 	fmt.Println(before == after, before&pkru.Mask(mine) == after&pkru.Mask(mine))
 	// Output: false true
 }
+
+// The whole cycle: detect, allocate a key denied to every thread, and open it for this thread
+// alone while the goroutine holds it. Pages are tagged with Protect (see its example).
+func Example() {
+	if err := pkru.Supported(); err != nil {
+		fmt.Println("no protection keys; use mprotect:", err)
+		return
+	}
+	k, err := pkru.Alloc(pkru.NoAccess)
+	if err != nil {
+		fmt.Println(err) // errors.Is(err, pkru.ErrNoKeys) when other code holds them all
+		return
+	}
+	defer k.Free()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	saved := pkru.Read()
+	pkru.Write(saved.With(k, pkru.ReadWrite))
+	fmt.Println("open here:", pkru.Read().Access(k), "- other threads still fault")
+	pkru.Write(saved)
+}
