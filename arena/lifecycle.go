@@ -16,7 +16,7 @@ import (
 // given by writing the thread's rights register with the arena's key (see pinKey).
 func (a *Arena) open(acc pkru.Access) error {
 	if acc != pkru.ReadOnly && acc != pkru.ReadWrite {
-		return fmt.Errorf("arena %q: Open(%v): %w", a.cfg.name, acc, ErrInvalidOption)
+		return fmt.Errorf("arena %q: Open(%v): %w", a.cfg.name, acc, pkru.ErrInvalidAccess)
 	}
 	if a.mode == PKU {
 		if a.closed.Load() {

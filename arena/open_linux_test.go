@@ -47,7 +47,7 @@ func TestOpenUnion(t *testing.T) {
 	a.Release(pkru.ReadOnly)
 	check("all released", state{false, false})
 
-	if err := a.Open(pkru.NoAccess); !errors.Is(err, arena.ErrInvalidOption) {
+	if err := a.Open(pkru.NoAccess); !errors.Is(err, pkru.ErrInvalidAccess) {
 		t.Errorf("Open(NoAccess): %v", err)
 	}
 	func() {

@@ -3,8 +3,8 @@ package arena
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 
+	"github.com/pkeyarena/pkeyarena/internal/fault"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -108,19 +108,15 @@ func mapSecret(size, g int) (mapping, mem []byte, err error) {
 
 // populate touches every page of mem (fresh, read-write, zero), reporting a page the kernel
 // refuses (SIGBUS) as EFAULT rather than crashing.
-func populate(mem []byte) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+func populate(mem []byte) error {
 	off := 0
-	defer func() {
-		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); !fault {
-				panic(r)
-			}
-			err = fmt.Errorf("the kernel refused the page at offset %d: %w", off, unix.EFAULT)
+	touch := func() {
+		for ; off < len(mem); off += pageSize {
+			mem[off] = 0
 		}
-	}()
-	for ; off < len(mem); off += pageSize {
-		mem[off] = 0
+	}
+	if f := fault.Catch(touch, nil); f != nil {
+		return fmt.Errorf("the kernel refused the page at offset %d: %w", off, unix.EFAULT)
 	}
 	return nil
 }
