@@ -5,6 +5,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/internal/seam"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
@@ -113,8 +114,8 @@ func BenchmarkPkeyMprotect(b *testing.B) {
 
 // missArena is an arena with one 64 KiB region and a domain over it.
 func missArena(b *testing.B) (*arena.Arena, *domain.Domain) {
-	a := pkutest.NewArena(b)
-	pkutest.MustAlloc(b, a, 60<<10)
+	a := arenatest.NewArena(b)
+	arenatest.MustAlloc(b, a, 60<<10)
 	d, err := domain.New(domain.ReadWrite(a))
 	if err != nil {
 		b.Fatal(err)

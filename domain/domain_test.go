@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/internal/seam"
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -19,9 +20,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func newArena(t testing.TB, name string) *arena.Arena { return pkutest.NewArena(t, arena.Name(name)) }
+func newArena(t testing.TB, name string) *arena.Arena { return arenatest.NewArena(t, arena.Name(name)) }
 
-var alloc = pkutest.MustAlloc
+var alloc = arenatest.MustAlloc
 
 func newDomain(t testing.TB, grants ...domain.Grant) *domain.Domain {
 	t.Helper()
@@ -437,7 +438,7 @@ var keyKinds = []struct {
 func TestEnterWipesPendingFrees(t *testing.T) {
 	for _, tt := range keyKinds {
 		t.Run(tt.name, func(t *testing.T) {
-			a := pkutest.NewArena(t, append(tt.opts, arena.Name("wiped"))...)
+			a := arenatest.NewArena(t, append(tt.opts, arena.Name("wiped"))...)
 			d := newDomain(t, domain.ReadWrite(a))
 			b := alloc(t, a, 48)
 			d.Do(func() error { copy(b, "a secret that must not outlive its Free, anywhere"); return nil })
@@ -469,7 +470,7 @@ func TestEnterWipesPendingFrees(t *testing.T) {
 func TestEnterExitStayOffTheHeap(t *testing.T) {
 	for _, tt := range keyKinds {
 		t.Run(tt.name, func(t *testing.T) {
-			a := pkutest.NewArena(t, append(tt.opts, arena.Name("alloc-free"))...)
+			a := arenatest.NewArena(t, append(tt.opts, arena.Name("alloc-free"))...)
 			b := alloc(t, a, 32)
 			d := newDomain(t, domain.ReadWrite(a))
 			var sum byte

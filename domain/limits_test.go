@@ -7,6 +7,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -42,7 +43,7 @@ func TestTooManyArenas(t *testing.T) {
 				return
 			}
 			if mode == arena.Mprotect {
-				b := pkutest.MustAlloc(t, grants[n-1].Arena, 8)
+				b := arenatest.MustAlloc(t, grants[n-1].Arena, 8)
 				if err := d.Do(func() error { b[0] = 1; return nil }); err != nil || !written(d, b) {
 					t.Fatalf("Do over %d arenas: %v", n, err)
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -405,7 +406,7 @@ func TestForeignKeysUntouched(t *testing.T) {
 // deny every other arena, and refuse a closed arena.
 func TestDedicatedKeyDomain(t *testing.T) {
 	pkutest.RequirePKU(t)
-	a := pkutest.NewArena(t, arena.Name("hot"), arena.DedicatedKey())
+	a := arenatest.NewArena(t, arena.Name("hot"), arena.DedicatedKey())
 	b := alloc(t, a, 32)
 	other := newTenants(t, 3)
 	d := newDomain(t, domain.ReadOnly(a))

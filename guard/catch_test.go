@@ -14,7 +14,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/guard"
-	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -28,10 +28,10 @@ func TestMain(m *testing.M) {
 }
 
 func newArena(t testing.TB, name string) *arena.Arena {
-	return pkutest.NewArena(t, arena.Name(name))
+	return arenatest.NewArena(t, arena.Name(name))
 }
 
-var alloc = pkutest.MustAlloc
+var alloc = arenatest.MustAlloc
 
 var sink byte
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/secrets"
 )
@@ -172,7 +173,7 @@ func TestNewStoreRefuses(t *testing.T) {
 	if _, err := secrets.NewStore(nil); !errors.Is(err, domain.ErrInvalidGrant) {
 		t.Errorf("NewStore(nil): %v, want ErrInvalidGrant", err)
 	}
-	a := pkutest.NewArena(t)
+	a := arenatest.NewArena(t)
 	a.Close()
 	if _, err := secrets.NewStore(a); !errors.Is(err, domain.ErrInvalidGrant) {
 		t.Errorf("NewStore(closed arena): %v, want ErrInvalidGrant", err)

@@ -7,7 +7,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pkeyarena/pkeyarena/arena"
-	"github.com/pkeyarena/pkeyarena/internal/pkutest"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/secrets"
 )
 
@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // can count its objects.
 func newStore(tb testing.TB) (*secrets.Store, *arena.Arena) {
 	tb.Helper()
-	a := pkutest.NewArena(tb, arena.Name(tb.Name()))
+	a := arenatest.NewArena(tb, arena.Name(tb.Name()))
 	st, err := secrets.NewStore(a)
 	if err != nil {
 		tb.Fatal(err)

@@ -2,7 +2,7 @@ package pkutest
 
 import (
 	"os"
-	"runtime"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -13,42 +13,32 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// recorder is a testing.TB that records Skipf and Fatalf and, like the real ones, ends the
-// goroutine that calls them. Use it through call.
-type recorder struct {
-	testing.TB
-	skipped, failed string
-}
-
-func (r *recorder) Helper()                      {}
-func (r *recorder) Skipf(f string, args ...any)  { r.skipped = f; runtime.Goexit() }
-func (r *recorder) Fatalf(f string, args ...any) { r.failed = f; runtime.Goexit() }
-
-// call runs fn(r) on its own goroutine, as the testing package runs a test, and waits for it.
-func (r *recorder) call(fn func(testing.TB)) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(r)
-	}()
-	<-done
-}
-
+// Without keys, RequirePKU skips on a host and fails where PKU is required (the VM). On a PKU
+// host the test runs again in a child that has the keys switched off (PKEYARENA_FORCE_FALLBACK).
 func TestRequirePKUSkipsOnHostAndFailsInVM(t *testing.T) {
 	if pkru.Supported() == nil {
-		t.Skip("protection keys are present here: RequirePKU neither skips nor fails")
+		if InVM() {
+			t.Skip("the guest has keys and no fallback switch to test with")
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRequirePKUSkipsOnHostAndFailsInVM$", "-test.v")
+		cmd.Env = append(os.Environ(), "PKEYARENA_FORCE_FALLBACK=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestRequirePKUSkipsOnHostAndFailsInVM") {
+			t.Fatalf("in a child without keys: %v\n%s", err, out)
+		}
+		return
 	}
 	t.Setenv(RequireEnv, "")
-	var host recorder
-	host.call(RequirePKU)
-	if host.failed != "" || !strings.Contains(host.skipped, "make test-vm") {
-		t.Errorf("host without keys: skipped=%q failed=%q, want a skip naming make test-vm", host.skipped, host.failed)
+	var host Recorder
+	host.Call(RequirePKU)
+	if host.FailMsg != "" || !strings.Contains(host.SkipMsg, "make test-vm") {
+		t.Errorf("host without keys: skipped=%q failed=%q, want a skip naming make test-vm", host.SkipMsg, host.FailMsg)
 	}
 	t.Setenv(RequireEnv, "1")
-	var vm recorder
-	vm.call(RequirePKU)
-	if vm.failed == "" || vm.skipped != "" {
-		t.Errorf("VM without keys: skipped=%q failed=%q, want a failure", vm.skipped, vm.failed)
+	var vm Recorder
+	vm.Call(RequirePKU)
+	if vm.FailMsg == "" || vm.SkipMsg != "" {
+		t.Errorf("VM without keys: skipped=%q failed=%q, want a failure", vm.SkipMsg, vm.FailMsg)
 	}
 }
 

@@ -1,4 +1,6 @@
-package pkutest
+// Package arenatest has test helpers over package arena for the tests of the packages above it
+// (domain, guard, secrets, keys). It sits above arena, as internal/pkutest sits below it.
+package arenatest
 
 import (
 	"errors"

@@ -1,10 +1,11 @@
-package pkutest
+package arenatest
 
 import (
 	"errors"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 func TestNewArenaAndMustAlloc(t *testing.T) {
@@ -18,9 +19,9 @@ func TestNewArenaAndMustAlloc(t *testing.T) {
 	if _, err := a.Alloc(1); !errors.Is(err, arena.ErrClosed) {
 		t.Errorf("the arena was not closed when its test ended: %v", err)
 	}
-	var rec recorder
-	rec.call(func(tb testing.TB) { MustAlloc(tb, a, 8) })
-	if rec.failed == "" {
+	var rec pkutest.Recorder
+	rec.Call(func(tb testing.TB) { MustAlloc(tb, a, 8) })
+	if rec.FailMsg == "" {
 		t.Error("MustAlloc on a closed arena did not fail the test")
 	}
 }
