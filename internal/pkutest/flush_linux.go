@@ -47,7 +47,8 @@ func FlushTLB(b []byte) {
 var flushMu sync.Mutex
 
 var scratchPage = sync.OnceValue(func() []byte {
-	b, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	b, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		panic(fmt.Sprintf("pkutest.FlushTLB: mmap: %v", err))
 	}

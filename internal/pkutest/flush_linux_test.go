@@ -131,7 +131,9 @@ type logRecorder struct {
 }
 
 func (r *logRecorder) Helper()                    {}
-func (r *logRecorder) Logf(f string, args ...any) { r.logs = append(r.logs, fmt.Sprintf(f, args...)) }
+func (r *logRecorder) Logf(f string, args ...any) {
+	r.logs = append(r.logs, fmt.Sprintf(f, args...))
+}
 
 // Racing probes that read count, except in the POWER guest, where they are logged and forgiven.
 func TestConcurrentLeaks(t *testing.T) {
@@ -153,7 +155,8 @@ func TestConcurrentLeaks(t *testing.T) {
 			t.Errorf("emulated=%v n=%d: %d, logs %q; want %d, logged %v",
 				tt.emulated, tt.n, got, r.logs, tt.want, tt.logged)
 		}
-		if tt.logged && !(strings.Contains(r.logs[0], "5 probes") && strings.Contains(r.logs[0], "docs/testing.md")) {
+		if tt.logged && !(strings.Contains(r.logs[0], "5 probes") &&
+			strings.Contains(r.logs[0], "docs/testing.md")) {
 			t.Errorf("the log must give the count and where the defect is described: %q", r.logs[0])
 		}
 	}

@@ -9,7 +9,8 @@ import (
 // MapPages maps n private anonymous read-write pages, unmapped when the test ends.
 func MapPages(tb testing.TB, n int) []byte {
 	tb.Helper()
-	b, err := unix.Mmap(-1, 0, n*unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	b, err := unix.Mmap(-1, 0, n*unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		tb.Fatalf("mmap %d pages: %v", n, err)
 	}

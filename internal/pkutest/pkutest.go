@@ -37,9 +37,11 @@ func RequirePKU(tb testing.TB) {
 		return
 	}
 	if Required() {
-		tb.Fatalf("protection keys are required here (%s=1, set by the VM runner and by make test-host on a PKU host) but unavailable: %v", RequireEnv, err)
+		tb.Fatalf("protection keys are required here (%s=1, set by the VM runner and by make "+
+			"test-host on a PKU host) but unavailable: %v", RequireEnv, err)
 	}
-	tb.Skipf("needs protection keys (%v); run it under emulated PKU with: make test-vm PKGS=%s", err, pkgArg())
+	tb.Skipf("needs protection keys (%v); run it under emulated PKU with: make test-vm PKGS=%s",
+		err, pkgArg())
 }
 
 // pkgArg returns the current package as a path relative to the module root ("./pkru/"), or "./...".
@@ -99,7 +101,8 @@ func WriteFault(b []byte) bool {
 func ConcurrentLeaks(tb testing.TB, n int64) int64 {
 	tb.Helper()
 	if n > 0 && EmulatedAMR() {
-		tb.Logf("%d probes raced with a granted thread and read: not counted under QEMU's POWER emulation (stale TLB grants; see docs/testing.md)", n)
+		tb.Logf("%d probes raced with a granted thread and read: not counted under QEMU's POWER "+
+			"emulation (stale TLB grants; see docs/testing.md)", n)
 		return 0
 	}
 	return n

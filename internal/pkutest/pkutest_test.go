@@ -23,7 +23,8 @@ func TestRequirePKUSkipsOnHostAndFailsInVM(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRequirePKUSkipsOnHostAndFailsInVM$", "-test.v")
 		cmd.Env = append(os.Environ(), "PKEYARENA_FORCE_FALLBACK=1")
 		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestRequirePKUSkipsOnHostAndFailsInVM") {
+		pass := "--- PASS: TestRequirePKUSkipsOnHostAndFailsInVM"
+		if err != nil || !strings.Contains(string(out), pass) {
 			t.Fatalf("in a child without keys: %v\n%s", err, out)
 		}
 		return
@@ -32,7 +33,8 @@ func TestRequirePKUSkipsOnHostAndFailsInVM(t *testing.T) {
 	var host Recorder
 	host.Call(RequirePKU)
 	if host.FailMsg != "" || !strings.Contains(host.SkipMsg, "make test-vm") {
-		t.Errorf("host without keys: skipped=%q failed=%q, want a skip naming make test-vm", host.SkipMsg, host.FailMsg)
+		t.Errorf("host without keys: skipped=%q failed=%q, want a skip naming make test-vm",
+			host.SkipMsg, host.FailMsg)
 	}
 	t.Setenv(RequireEnv, "1")
 	var vm Recorder

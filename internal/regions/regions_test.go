@@ -58,7 +58,8 @@ func TestSet(t *testing.T) {
 	if _, ok := s.Find(1); ok || s.Len() != 0 {
 		t.Fatal("the zero Set is not empty")
 	}
-	for _, e := range []Entry[string]{{0x3000, 0x4000, "c"}, {0x1000, 0x2000, "a"}, {0x2000, 0x3000, "b"}} {
+	entries := []Entry[string]{{0x3000, 0x4000, "c"}, {0x1000, 0x2000, "a"}, {0x2000, 0x3000, "b"}}
+	for _, e := range entries {
 		if err := s.Add(e.Start, e.End, e.Value); err != nil {
 			t.Fatal(err)
 		}
