@@ -130,7 +130,7 @@ type logRecorder struct {
 	logs []string
 }
 
-func (r *logRecorder) Helper()                    {}
+func (r *logRecorder) Helper() {}
 func (r *logRecorder) Logf(f string, args ...any) {
 	r.logs = append(r.logs, fmt.Sprintf(f, args...))
 }
