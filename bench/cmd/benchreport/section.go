@@ -59,11 +59,15 @@ func human(v float64, unit string) string {
 
 func section(r runs, m machine) string {
 	var b strings.Builder
+	runs := fmt.Sprintf("%d runs", m.count)
+	if m.count == 1 {
+		runs = "1 run"
+	}
 	fmt.Fprintf(&b, "## Latest generated run\n\nWritten by `go run ./cmd/benchreport` (in `bench/`). "+
-		"Machine and mode: %s. Medians of %d runs ± their 95%% confidence interval, as benchmath "+
+		"Machine and mode: %s. Medians of %s ± their 95%% confidence interval, as benchmath "+
 		"(benchstat) computes them. Mode %s: what the library chose for the arenas on this machine "+
 		"(arena.Mode); the softreg column is the benchmark build (`-tags pkeyarena_softreg`), which "+
-		"protects nothing.\n\n", m, m.count, m.mode)
+		"protects nothing.\n\n", m, runs, m.mode)
 	b.WriteString("![Alloc+Free](bench-allocfree.svg) ![Memory per secret](bench-memory.svg) ![Open+close a region](bench-enterexit.svg)\n\n")
 	b.WriteString("| Alloc+Free | Go heap | pkeyarena | pkeyarena, softreg (PKU path, no register cost) | memguard |\n| --- | --- | --- | --- | --- |\n")
 	for _, n := range []string{"32", "256", "4096"} {

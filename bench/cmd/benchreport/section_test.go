@@ -31,6 +31,16 @@ func TestSection(t *testing.T) {
 	}
 }
 
+// A -quick report says "1 run", and that no interval could be given.
+func TestSectionOneRun(t *testing.T) {
+	r := summarizeFile(t, "one-run.txt", "softreg/")
+	s := section(r, machine{mode: labelMprotect, count: 1})
+	if !strings.Contains(s, "Medians of 1 run ± their 95% confidence interval") ||
+		!strings.Contains(s, "Mode Mprotect:") || !strings.Contains(s, "35.0 ns ± ∞") {
+		t.Errorf("one-run section:\n%s", s)
+	}
+}
+
 func TestHuman(t *testing.T) {
 	tests := []struct {
 		v    float64
