@@ -1,3 +1,13 @@
+// Command signer serves HTTPS on loopback with keys that live only in arenas: a keys.Signer is
+// the tls.Certificate's private key, and each handshake signature enters the key's domain. It
+// makes one request to itself and prints the answer, first with an Ed25519 key, then with an
+// ECDSA P-256 key.
+//
+//	go run ./examples/signer
+//
+// Ed25519 signs from arena memory in place; crypto/ecdsa copies the P-256 scalar into the Go
+// heap for each signature (the keys package doc says what stays there). examples/tlsserver
+// serves the same way with a key and certificate loaded from files.
 package main
 
 import (
@@ -13,6 +23,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/pkeyarena/pkeyarena/keys"
 )
 
 func main() {
@@ -22,34 +34,28 @@ func main() {
 	}
 }
 
-// run creates a key in an arena, serves HTTPS on loopback with it, and fetches one page; then
-// the same with an ECDSA P-256 key (see ECDSASigner for what that one cannot protect).
+// run generates a key in an arena, serves HTTPS on loopback with it, and fetches one page; for
+// an Ed25519 key, then an ECDSA P-256 key.
 func run(w io.Writer) error {
-	seed := make([]byte, 32)
-	if _, err := rand.Read(seed); err != nil {
-		return err
+	for _, alg := range []keys.Algorithm{keys.Ed25519, keys.ECDSAP256} {
+		signer, err := keys.Generate(alg)
+		if err != nil {
+			return err
+		}
+		err = serve(w, signer)
+		if cerr := signer.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
 	}
-	signer, err := NewSigner(seed)
-	clear(seed)
-	if err != nil {
-		return err
-	}
-	defer signer.Close()
-	fmt.Fprintf(w, "mode: %v\n", signer.domain.Mode())
-	if err := serve(w, "Ed25519", signer); err != nil {
-		return err
-	}
-	ec, err := NewECDSASigner()
-	if err != nil {
-		return err
-	}
-	defer ec.Close()
-	return serve(w, "ECDSA P-256", ec)
+	return nil
 }
 
 // serve serves HTTPS on loopback with a certificate and handshakes signed by signer, and fetches
 // one page.
-func serve(w io.Writer, kind string, signer crypto.Signer) error {
+func serve(w io.Writer, signer *keys.Signer) error {
 	// A self-signed certificate, signed through the arena-held key.
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -60,7 +66,7 @@ func serve(w io.Writer, kind string, signer crypto.Signer) error {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), crypto.Signer(signer))
 	if err != nil {
 		return err
 	}
@@ -75,7 +81,7 @@ func serve(w io.Writer, kind string, signer crypto.Signer) error {
 	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(rw, "hello over %s, signed by a key no other code can read (%s)\n", tls.VersionName(r.TLS.Version), kind)
+			fmt.Fprintf(rw, "hello over %s, signed by a key no other code can read (%v)\n", tls.VersionName(r.TLS.Version), signer.Algorithm())
 		}),
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: signer, Leaf: cert}}},
 	}

@@ -1,0 +1,46 @@
+// Package keys holds private signing keys in arena memory: a Signer is a crypto.Signer and an
+// io.Closer for Ed25519, ECDSA P-256 and ECDSA P-384 whose key exists only in an arena (package
+// arena) between signatures and is read only inside a domain that grants it (package domain),
+// which Sign enters for each signature. Close wipes the key and frees it.
+//
+// Read and LoadFile load PEM (PKCS#8, SEC 1, unencrypted OpenSSH) and raw 32-byte Ed25519 seeds;
+// Generate draws a new key. LoadFile reads the file with read(2) straight into arena memory,
+// inside the domain, and the base64 and DER are decoded there, in place, by small parsers of
+// this package for these fixed structures (encoding/pem, encoding/asn1 and crypto/x509 copy
+// what they decode into the Go heap). The input is wiped before LoadFile returns.
+//
+// A Signer fits wherever a crypto.Signer does: tls.Certificate{PrivateKey: s}, x509 and
+// OpenSSH signing (ssh.NewSignerFromSigner), JOSE (see docs/keys.md in the repository).
+//
+// # What is erased, and what is not
+//
+// Ed25519 signs in place (filippo.io/edwards25519 arithmetic; crypto/ed25519 cannot sign from
+// arena memory, see the arena package's Limitations): no byte of the seed, nor of the scalar and
+// nonce derived from it, is copied into the Go heap, from loading to Close: the hashes run
+// over arena memory with sha512.Sum512, whose state is on the stack, and the stack the
+// signature and the parsers used below the domain's frame is zeroed before the domain is left.
+//
+// ECDSA cannot be signed in place with the standard library: crypto/ecdsa takes the scalar only
+// as an *ecdsa.PrivateKey. For each signature (and once when a key is loaded or generated) this
+// package makes one from the arena bytes and wipes its big.Int afterwards, but crypto/ecdsa
+// makes copies of its own that nothing outside it can reach: the FIPS module's key (the scalar
+// as bytes, made twice: once when the key is parsed, once for signing, the second kept in a
+// cache entry until the *ecdsa.PrivateKey is collected), the bytes behind the big.Int, the
+// scalar's bigmod limbs, the HMAC-DRBG state seeded with the scalar and the per-signature nonce.
+// They are unreachable once Sign returns and stay in freed heap memory until the heap reuses
+// it. Prefer Ed25519 where the key must never be in the Go heap.
+//
+// # Limitations
+//
+//   - Everything in the arena package's Limitations holds for the key's arena: in particular,
+//     in Mprotect mode (no protection keys) the key is readable by every thread while any
+//     thread signs with it, and ptrace or /proc/<pid>/mem read it unless the arena is backed
+//     by memfd_secret (ArenaOptions(arena.WithBacking(arena.SecretMem))).
+//   - Without runtime/secret, registers are not cleared after signing, and a signal that
+//     arrives during a signature leaves the registers it interrupted on the signal stack.
+//     The Go runtime may also move the goroutine's stack mid-signature (the garbage collector
+//     shrinks stacks) and leave the old copy unwiped.
+//   - Read calls r.Read inside the domain; a reader that buffers the input keeps a copy.
+//   - Encrypted keys are refused (ErrEncrypted), as are RSA, DSA, P-521 and other types
+//     (ErrUnsupported).
+package keys
