@@ -69,7 +69,8 @@ func mustProtect(mem []byte, prot int) {
 
 // protectAll sets the protection of every region (Mprotect mode; protMu held).
 func (a *Arena) protectAll(prot int) {
-	for r := range a.regs.Values() {
+	for _, e := range a.regs.Entries() {
+		r := e.Value
 		mustProtect(r.mem, prot)
 	}
 }

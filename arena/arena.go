@@ -187,7 +187,8 @@ func (c closer) close() {
 	if hold != nil {
 		hold("backstop")
 	}
-	for r := range c.regs.Values() {
+	for _, e := range c.regs.Entries() {
+		r := e.Value
 		wipeRegion(r) // through the kernel's view: no thread sees the pages open (destroy.go)
 		r.unregister()
 		unmapRegion(r.mapping)

@@ -33,7 +33,8 @@ func (a *Arena) destroy() []error {
 		if hold != nil {
 			hold("close")
 		}
-		for r := range a.regs.Values() {
+		for _, e := range a.regs.Entries() {
+			r := e.Value
 			forUsedRuns(r, func(off, n int) { zeroRun(r, r.mem[off:off+n]) })
 			a.showBeforeUnmap(r, true)
 		}
@@ -50,7 +51,8 @@ func (a *Arena) destroy() []error {
 	if hold != nil {
 		hold("close")
 	}
-	for r := range a.regs.Values() {
+	for _, e := range a.regs.Entries() {
+		r := e.Value
 		if err := wipeRegion(r); err != nil {
 			errs = append(errs, fmt.Errorf("arena %q: %w", a.cfg.name, err))
 		}

@@ -16,7 +16,8 @@ func (a *Arena) SetPendingMax(n int) { a.cfg.pendingMax = n }
 
 // RegionBounds returns the usable part and whole mapping of every region.
 func (a *Arena) RegionBounds() (mem, mapping [][]byte) {
-	for r := range a.regs.Values() {
+	for _, e := range a.regs.Entries() {
+		r := e.Value
 		mem = append(mem, r.mem)
 		mapping = append(mapping, r.mapping)
 	}

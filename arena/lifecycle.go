@@ -127,7 +127,8 @@ func (a *Arena) Check() error {
 	if hold != nil {
 		hold("check")
 	}
-	for r := range a.regs.Values() {
+	for _, e := range a.regs.Entries() {
+		r := e.Value
 		var last *slab
 		for p := range r.slabs {
 			s := r.slabs[p].Load()
@@ -210,7 +211,8 @@ func (a *Arena) Close() error {
 	errs = append(a.deferred, errs...)
 	a.deferred = nil
 	a.defMu.Unlock()
-	for r := range a.regs.Values() {
+	for _, e := range a.regs.Entries() {
+		r := e.Value
 		r.unregister()
 		if err := unmapRegion(r.mapping); err != nil {
 			errs = append(errs, err)

@@ -32,14 +32,15 @@ func mapRegion(size int, guards bool, backing Backing) (mapping, mem []byte, err
 	if guards {
 		g = pageSize
 	}
-	mapping, err = unix.AllocPages(size + 2*g)
+	mapping, err = unix.Mmap(-1, 0, size+2*g, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, nil, fmt.Errorf("allocating %d bytes: %w", size+2*g, err)
 	}
 	if g > 0 {
 		for _, guard := range [][]byte{mapping[:g], mapping[g+size:]} {
-			if err := unix.ProtectPages(guard, unix.PROT_NONE); err != nil {
-				unix.FreePages(mapping)
+			if err := unix.Mprotect(guard, unix.PROT_NONE); err != nil {
+				unix.Munmap(mapping)
 				return nil, nil, fmt.Errorf("guard page: %w", err)
 			}
 		}
@@ -47,10 +48,10 @@ func mapRegion(size int, guards bool, backing Backing) (mapping, mem []byte, err
 	return mapping, mapping[g : g+size], nil
 }
 
-func unmapRegion(mapping []byte) error { return unix.FreePages(mapping) }
+func unmapRegion(mapping []byte) error { return unix.Munmap(mapping) }
 
 func lockRegion(mem []byte, lockedBefore int64) error {
-	if err := unix.LockPages(mem); err != nil {
+	if err := unix.Mlock(mem); err != nil {
 		return fmt.Errorf("locking %d bytes (this arena already holds %d locked): %w (%w)",
 			len(mem), lockedBefore, ErrMemlock, err)
 	}
@@ -61,7 +62,7 @@ func protect(mem []byte, prot int, key pkru.Key) error {
 	if key > 0 { // AIX user keys; elsewhere pkru.Protect reports ErrNotSupported
 		return pkru.Protect(mem, prot, key)
 	}
-	return unix.ProtectPages(mem, prot)
+	return unix.Mprotect(mem, prot)
 }
 
 // explainMapFailure adds nothing outside Linux (no secret memory).
@@ -75,9 +76,9 @@ func dropPages(mem []byte, locked bool) error {
 // discardPages wipes mem on systems without a kernel view of it (kmem_other.go): the pages are
 // opened for the moment of the wipe (doc.go, Limitations).
 func discardPages(mem []byte) error {
-	if err := unix.ProtectPages(mem, protRW); err != nil {
+	if err := unix.Mprotect(mem, protRW); err != nil {
 		return err
 	}
 	clear(mem)
-	return unix.ProtectPages(mem, protNone)
+	return unix.Mprotect(mem, protNone)
 }

@@ -132,7 +132,8 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 // region is returned fresh: read-write, untagged, not yet visible in the region list's
 // protection state; the caller seals it. Called with mu (and, in Mprotect mode, protMu) held.
 func (a *Arena) pages(k int) (r *region, first int, fresh bool, err error) {
-	for r := range a.regs.Values() {
+	for _, e := range a.regs.Entries() {
+		r := e.Value
 		if p := freeRun(r.used, k); p >= 0 {
 			for i := p; i < p+k; i++ {
 				r.used[i] = true

@@ -251,7 +251,8 @@ func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 		k, err := takeKey(v)
 		if err == nil {
 			start := time.Now()
-			for r := range v.regs.Values() {
+			for _, e := range v.regs.Entries() {
+				r := e.Value
 				mustRetag(r.mem, protRW, k)
 			}
 			pool.retagTime += time.Since(start)
@@ -314,7 +315,8 @@ func takeKey(v *vkey) (pkru.Key, error) {
 			continue
 		}
 		start := time.Now()
-		for r := range w.regs.Values() {
+		for _, e := range w.regs.Entries() {
+			r := e.Value
 			mustRetag(r.mem, protNone, 0)
 		}
 		pool.retagTime += time.Since(start)

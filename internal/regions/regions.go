@@ -68,7 +68,8 @@ func Register(r Region) (unregister func(), err error) {
 
 // overlapping returns a registered region that overlaps r.
 func overlapping(r Region) (Region, bool) {
-	for o := range registry.set.Values() {
+	for _, e := range registry.set.Entries() {
+		o := e.Value
 		if r.Start < o.End && o.Start < r.End {
 			return o, true
 		}

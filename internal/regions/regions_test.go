@@ -78,11 +78,11 @@ func TestSet(t *testing.T) {
 		}
 	}
 	var order string
-	for v := range s.Values() {
-		order += v
+	for _, e := range s.Entries() {
+		order += e.Value
 	}
 	if order != "abc" {
-		t.Errorf("Values in order %q, want abc", order)
+		t.Errorf("Entries in order %q, want abc", order)
 	}
 	s.Remove(0x2000)
 	if _, ok := s.Find(0x2800); ok || s.Len() != 2 {

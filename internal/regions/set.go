@@ -2,13 +2,12 @@ package regions
 
 import (
 	"fmt"
-	"iter"
 	"sort"
 	"sync/atomic"
 )
 
 // Set is a set of disjoint address ranges, each with a value, kept sorted: an immutable slice
-// replaced whole on change, so that Find and Values take no lock. Writers (Add, Remove, Clear)
+// replaced whole on change, so that Find and Entries take no lock. Writers (Add, Remove, Clear)
 // must be serialised by the caller. The zero Set is empty and ready to use.
 type Set[T any] struct{ list atomic.Pointer[[]Entry[T]] }
 
@@ -83,14 +82,6 @@ func (s *Set[T]) find(addr uintptr) (Entry[T], bool) {
 // Len is the number of entries.
 func (s *Set[T]) Len() int { return len(s.load()) }
 
-// Values yields the values in address order, from the set as it was when Values was called.
-func (s *Set[T]) Values() iter.Seq[T] {
-	list := s.load()
-	return func(yield func(T) bool) {
-		for _, e := range list {
-			if !yield(e.Value) {
-				return
-			}
-		}
-	}
-}
+// Entries returns the entries in address order: the set as it is now, not to be modified. A
+// slice rather than an iterator, so that loops over it allocate nothing.
+func (s *Set[T]) Entries() []Entry[T] { return s.load() }
