@@ -117,7 +117,7 @@ func Protect(b []byte, prot int, k Key) error {
 	if err := Supported(); err != nil {
 		return fmt.Errorf("ukey_protect: %w", err)
 	}
-	if err := unix.ProtectPages(b, prot); err != nil {
+	if err := unix.Mprotect(b, prot); err != nil {
 		return fmt.Errorf("mprotect(%d bytes, %#x): %w", len(b), prot, err)
 	}
 	if err := ukeyProtect(b, k); err != nil {

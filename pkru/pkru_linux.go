@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/pkeyarena/pkeyarena/internal/pkeysys"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
 
@@ -15,10 +16,10 @@ func probe() error {
 	if err := registerProbe(); err != nil {
 		return err
 	}
-	k, err := unix.PkeyAlloc(pkeyAllocFlags, unix.PKEY_DISABLE_ACCESS)
+	k, err := pkeysys.PkeyAlloc(pkeyAllocFlags, pkeysys.PKEY_DISABLE_ACCESS)
 	switch {
 	case err == nil:
-		if err := unix.PkeyFree(k); err != nil {
+		if err := pkeysys.PkeyFree(k); err != nil {
 			return fmt.Errorf("%w: pkey_free of the probe key %d: %w", ErrNotSupported, k, err)
 		}
 		return nil
@@ -35,9 +36,9 @@ func probe() error {
 func rightsFlags(a Access) (int, error) {
 	switch a {
 	case NoAccess:
-		return unix.PKEY_DISABLE_ACCESS, nil
+		return pkeysys.PKEY_DISABLE_ACCESS, nil
 	case ReadOnly:
-		return unix.PKEY_DISABLE_WRITE, nil
+		return pkeysys.PKEY_DISABLE_WRITE, nil
 	case ReadWrite:
 		return 0, nil
 	}
@@ -60,7 +61,7 @@ func Alloc(a Access) (Key, error) {
 	}
 	// pkey_alloc sets a for this thread; noteAlloc must record it on the same one.
 	runtime.LockOSThread()
-	k, err := unix.PkeyAlloc(pkeyAllocFlags, flags)
+	k, err := pkeysys.PkeyAlloc(pkeyAllocFlags, flags)
 	if err == nil {
 		noteAlloc(Key(k), a)
 	}
@@ -88,7 +89,7 @@ func (k Key) Free() error {
 	if Supported() == nil {
 		denyHere(k)
 	}
-	if err := unix.PkeyFree(int(k)); err != nil {
+	if err := pkeysys.PkeyFree(int(k)); err != nil {
 		return fmt.Errorf("pkey_free(%d): %w", k, err)
 	}
 	return nil
@@ -103,7 +104,7 @@ func Protect(b []byte, prot int, k Key) error {
 	if k < 0 || k >= NumKeys {
 		return fmt.Errorf("pkey_mprotect: key %d: %w", k, ErrInvalidKey)
 	}
-	if err := unix.PkeyMprotect(b, prot, int(k)); err != nil {
+	if err := pkeysys.PkeyMprotect(b, prot, int(k)); err != nil {
 		var addr *byte
 		if len(b) > 0 {
 			addr = &b[0]

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/pkeyarena/pkeyarena/internal/pkeysys"
 	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/internal/unix"
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -21,7 +22,7 @@ func TestSupportedWithEveryKeyTaken(t *testing.T) {
 	if os.Getenv(childEnv) == "keystaken" {
 		var taken []int
 		for {
-			k, err := unix.PkeyAlloc(0, unix.PKEY_DISABLE_ACCESS)
+			k, err := pkeysys.PkeyAlloc(0, pkeysys.PKEY_DISABLE_ACCESS)
 			if err != nil {
 				if !errors.Is(err, unix.ENOSPC) {
 					t.Fatalf("taking key %d: %v", len(taken)+1, err)

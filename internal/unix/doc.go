@@ -1,5 +1,6 @@
-// Package unix is pkeyarena's one door to the kernel: it re-exports the few names of
-// golang.org/x/sys/unix the project uses and adds wrappers x/sys lacks (pkey_alloc, pkey_free,
-// pkey_mprotect, which x/sys knows only as syscall numbers). No other package of the module imports
-// x/sys/unix directly, so every system call the library makes can be found here.
+// Package unix is pkeyarena's one door to the kernel: it re-exports the names of
+// golang.org/x/sys/unix the project uses, the same names on every system (outside Linux, the
+// subset the mprotect fallback needs, over github.com/awnumar/memcall). No other package of the
+// module imports x/sys/unix directly, so every system call the library makes can be found here
+// or in internal/pkeysys, which makes the protection-key calls x/sys knows only by number.
 package unix
