@@ -1,8 +1,9 @@
 # pkeyarena — the entry points. `make test` is what CI runs (through .ci/run).
 #
 #   make test                       make cover (host tests with -race, then the whole suite under
-#                                   emulated PKU, with the coverage gate), then the pkru, domain,
-#                                   arena, guard suites under emulated POWER keys
+#                                   emulated PKU, with the coverage gate), make test-secret, then
+#                                   the pkru, domain, arena, guard suites under emulated POWER keys
+#   make test-secret                domain and secrets again, built with GOEXPERIMENT=runtimesecret
 #   make cover                      test-host and test-vm, each writing a coverage profile of arena,
 #                                   domain, guard and pkru into bin/cover/; merged, printed per
 #                                   package, and failing below COVERMIN (85) % of statements
@@ -17,7 +18,7 @@
 #   make lint                       gofmt, go vet, staticcheck
 #   make bench                      benchmarks on this machine (never run them in the VM for timings)
 #   make bench-compare              pkeyarena vs mprotect vs memguard (bench/ module)
-#   make fuzz FUZZTIME=10m          fuzz the arena against its model
+#   make fuzz FUZZTIME=10m          fuzz the arena against its model, and at its limits
 #   make demo                       the quickstart example
 
 GO        ?= go
@@ -39,9 +40,17 @@ COVEROUT ?= $(CURDIR)/bin/cover
 COVERDIR ?=
 cover = $(if $(COVERDIR),-covermode=atomic -coverpkg=$(COVERPKG) -coverprofile=$(COVERDIR)/$(1).out)
 
-.PHONY: test cover test-host test-vm test-vm-ppc64le test-vm-nopku test-vm-nopku-ppc64le vm-deps vmrun lint bench bench-compare demo fuzz
+.PHONY: test test-secret cover test-host test-vm test-vm-ppc64le test-vm-nopku test-vm-nopku-ppc64le vm-deps vmrun lint bench bench-compare demo fuzz
 
-test: cover test-vm-ppc64le
+test: cover test-secret test-vm-ppc64le
+
+# Packages whose code runs through domain.DoSecret, again built with runtime/secret's erasure
+# (linux/amd64, arm64). The erasure tests read freed memory and build only without -race.
+SECRET_PKGS ?= ./domain/ ./secrets/
+test-secret:
+	@echo "== host: again with GOEXPERIMENT=runtimesecret (DoSecret erases)"
+	GOEXPERIMENT=runtimesecret $(GO) test -race $(TESTFLAGS) $(SECRET_PKGS)
+	GOEXPERIMENT=runtimesecret $(GO) test -count=1 -run 'Erase' $(TESTFLAGS) $(SECRET_PKGS)
 
 # The host suite (both modes on a PKU host) and the emulated-PKU suite, once each, with coverage;
 # then the gate. A block counts as covered if any suite ran it; bin/cover/merged.out is the
@@ -59,7 +68,7 @@ ifeq ($(HOST_PKU),1)
 	@echo "== host: PKU hardware, every PKU test must run (PKEYARENA_REQUIRE_PKU=1)"
 	PKEYARENA_REQUIRE_PKU=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-pku) $(PKGS)
 	@echo "== host: the same suites in Mprotect mode (PKEYARENA_FORCE_FALLBACK=1)"
-	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) ./arena/ ./domain/ ./guard/ ./examples/...
+	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) ./arena/ ./domain/ ./guard/ ./secrets/ ./examples/...
 else
 	@echo "== host: no PKU here: Mprotect mode natively; PKU is checked under emulation (make test-vm)"
 	$(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) $(PKGS)
@@ -73,6 +82,7 @@ FUZZTIME ?= 20s
 FUZZMIN  ?= 5s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAllocFree -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./arena/
+	$(GO) test -run '^$$' -fuzz FuzzLimits -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./arena/
 
 vm-deps:
 	@scripts/vm-deps.sh >/dev/null
@@ -126,6 +136,8 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags pkeyarena_softreg ./...
 	$(STATICCHECK) ./...
+	GOEXPERIMENT=runtimesecret $(GO) vet $(SECRET_PKGS)
+	GOEXPERIMENT=runtimesecret $(STATICCHECK) $(SECRET_PKGS)
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 bench:
