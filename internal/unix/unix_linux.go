@@ -78,39 +78,7 @@ var (
 	Prctl          = linux.Prctl
 )
 
-// Used by the VM runner's guest init.
-const (
-	MS_NOSUID                  = linux.MS_NOSUID
-	MS_NODEV                   = linux.MS_NODEV
-	MS_NOEXEC                  = linux.MS_NOEXEC
-	LINUX_REBOOT_CMD_POWER_OFF = linux.LINUX_REBOOT_CMD_POWER_OFF
-)
-
-var (
-	Mount  = linux.Mount
-	Reboot = linux.Reboot
-	Sync   = linux.Sync
-)
-
 // Used by tests that fork.
 var Wait4 = linux.Wait4
 
 type WaitStatus = linux.WaitStatus
-
-// LoopbackUp brings the loopback interface up (the VM runner's guest starts with it down).
-func LoopbackUp() error {
-	fd, err := linux.Socket(linux.AF_INET, linux.SOCK_DGRAM|linux.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer linux.Close(fd)
-	ifr, err := linux.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := linux.IoctlIfreq(fd, linux.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | linux.IFF_UP)
-	return linux.IoctlIfreq(fd, linux.SIOCSIFFLAGS, ifr)
-}

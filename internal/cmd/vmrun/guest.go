@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"syscall"
 
-	"github.com/pkeyarena/pkeyarena/internal/unix"
+	linux "golang.org/x/sys/unix"
 )
 
 // guest is /init inside the VM: it mounts the pseudo file systems, runs the test binary with the
@@ -19,8 +19,8 @@ import (
 func guest() {
 	status := guestRun()
 	fmt.Printf("\n%s%d\n", exitMarker, status)
-	unix.Sync()
-	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	linux.Sync()
+	linux.Reboot(linux.LINUX_REBOOT_CMD_POWER_OFF)
 	select {} // PID 1 must not exit: that is a kernel panic
 }
 
@@ -37,12 +37,12 @@ func guestRun() int {
 			fmt.Fprintf(os.Stderr, "vmrun init: %v\n", err)
 			return 125
 		}
-		if err := unix.Mount(m.src, m.dir, m.fstype, unix.MS_NOSUID, ""); err != nil {
+		if err := linux.Mount(m.src, m.dir, m.fstype, linux.MS_NOSUID, ""); err != nil {
 			fmt.Fprintf(os.Stderr, "vmrun init: mount %s: %v\n", m.dir, err)
 			return 125
 		}
 	}
-	if err := unix.LoopbackUp(); err != nil { // tests may serve on 127.0.0.1
+	if err := loopbackUp(); err != nil { // tests may serve on 127.0.0.1
 		fmt.Fprintf(os.Stderr, "vmrun init: loopback: %v\n", err)
 		return 125
 	}
