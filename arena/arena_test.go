@@ -311,26 +311,6 @@ func TestClose(t *testing.T) {
 	}
 }
 
-func TestLimit(t *testing.T) {
-	a := newArena(t, arena.Limit(64<<10))
-	n := 0
-	var err error
-	for ; n < 10000; n++ {
-		if _, err = a.Alloc(1000); err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, arena.ErrLimit) {
-		t.Fatalf("after %d allocations: %v, want ErrLimit", n, err)
-	}
-	if st := a.Stats(); st.Reserved > 64<<10 {
-		t.Errorf("reserved %d bytes past the 64 KiB limit", st.Reserved)
-	}
-	if _, err := arena.NewArena(arena.Limit(-1)); !errors.Is(err, arena.ErrInvalidOption) {
-		t.Errorf("Limit(-1): %v", err)
-	}
-}
-
 // Free leaves the wipe to a batch (no key switch, no system call), in both modes: the bytes wait,
 // still protected, and are zero the next time a domain can see them, before the slot is reused,
 // and once the pending bound is passed.

@@ -237,3 +237,71 @@ func childRSS() int {
 	fmt.Printf("ok: peak RSS %d bytes\n", vmHWM())
 	return 0
 }
+
+// childMemlock runs without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK: allocation must stop with
+// the documented error, and the secrets already stored must stay intact.
+func childMemlock() int {
+	limit, _ := strconv.Atoi(os.Getenv("ARENA_TEST_MEMLOCK"))
+	lim := unix.Rlimit{Cur: uint64(limit), Max: uint64(limit)}
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &lim); err != nil {
+		fmt.Println("setrlimit:", err)
+		return 3
+	}
+	a, err := arena.NewArena()
+	if err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	var t testing.T
+	var kept [][]byte
+	filled := 0
+	fillNew := func() { // one opening per batch: in Mprotect mode an opening is system calls
+		within(&t, a, pkru.ReadWrite, func() {
+			for ; filled < len(kept); filled++ {
+				fill(kept[filled], byte(filled))
+			}
+		})
+	}
+	for i := 0; ; i++ {
+		if i%1024 == 0 {
+			fillNew()
+		}
+		b, err := a.Alloc(32)
+		if err != nil {
+			if !errors.Is(err, arena.ErrMemlock) || !strings.Contains(err.Error(), fmt.Sprintf("RLIMIT_MEMLOCK is %d bytes", limit)) {
+				fmt.Println("wrong error:", err)
+				return 5
+			}
+			fmt.Printf("stopped after %d secrets: %v\n", i, err)
+			break
+		}
+		kept = append(kept, b)
+	}
+	fillNew()
+	ok := true
+	within(&t, a, pkru.ReadOnly, func() {
+		for i, b := range kept {
+			ok = ok && holds(b, byte(i))
+		}
+	})
+	if !ok || len(kept) == 0 {
+		fmt.Println("earlier secrets damaged, or none stored")
+		return 6
+	}
+	st := a.Stats()
+	if st.Locked > int64(limit) {
+		fmt.Println("locked more than the limit:", st.Locked)
+		return 7
+	}
+	if err := a.Close(); err != nil {
+		fmt.Println(err)
+		return 8
+	}
+	fmt.Printf("ok: %d secrets in %d locked bytes\n", len(kept), st.Locked)
+	return 0
+}
+
+func TestMemlockLimit(t *testing.T) {
+	out := runMemlockChild(t, 64<<10)
+	t.Logf("%s", bytes.TrimSpace(out))
+}
