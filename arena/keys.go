@@ -3,6 +3,7 @@ package arena
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -44,11 +45,26 @@ func libraryKeys() (mask, deny pkru.Rights) {
 	return 0, 0
 }
 
-// Closed reports whether Close has run. Package domain checks it on Enter, so that a domain never
-// opens a key that its closed arena gave back (and that another arena may hold now).
-func (a *Arena) Closed() bool { return a.closed.Load() }
+// KeyStats describes the protection keys of the whole library at one moment.
+type KeyStats struct {
+	Keys      int           // hardware keys held by arenas now
+	Misses    int64         // pins that found their arena without a key and bound one
+	Evictions int64         // keys taken from an unpinned arena: on a miss, or for a DedicatedKey
+	Retags    int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
+	RetagTime time.Duration // time spent re-tagging
+}
 
-// readyToEnter reports that the arena is not closed and no Free waits to be wiped. Package domain
-// checks it on Enter for arenas with a dedicated key and calls open when it is false,
-// so that code inside a domain never reads a freed object's bytes.
-func (a *Arena) readyToEnter() bool { return !a.dirty.Load() && !a.closed.Load() }
+// Keys returns the library's key statistics (PKU mode; zero otherwise). Hits are counted per
+// arena (Stats.KeyHits).
+func Keys() KeyStats {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	st := KeyStats{Misses: pool.misses, Evictions: pool.evictions, Retags: pool.retags,
+		RetagTime: pool.retagTime}
+	for _, v := range pool.bound {
+		if v != nil {
+			st.Keys++
+		}
+	}
+	return st
+}

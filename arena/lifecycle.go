@@ -236,3 +236,12 @@ func (a *Arena) Close() error {
 
 // openCount is the number of domains inside (Mprotect mode; protMu held).
 func (a *Arena) openCount() int { return a.opens[pkru.ReadOnly] + a.opens[pkru.ReadWrite] }
+
+// Closed reports whether Close has run. Package domain checks it on Enter, so that a domain never
+// opens a key that its closed arena gave back (and that another arena may hold now).
+func (a *Arena) Closed() bool { return a.closed.Load() }
+
+// readyToEnter reports that the arena is not closed and no Free waits to be wiped. Package domain
+// checks it on Enter for arenas with a dedicated key and calls open when it is false,
+// so that code inside a domain never reads a freed object's bytes.
+func (a *Arena) readyToEnter() bool { return !a.dirty.Load() && !a.closed.Load() }

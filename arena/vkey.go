@@ -99,30 +99,6 @@ var pool struct {
 	kernelOut bool
 }
 
-// KeyStats describes the protection keys of the whole library at one moment.
-type KeyStats struct {
-	Keys      int           // hardware keys held by arenas now
-	Misses    int64         // pins that found their arena without a key and bound one
-	Evictions int64         // keys taken from an unpinned arena: on a miss, or for a DedicatedKey
-	Retags    int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
-	RetagTime time.Duration // time spent re-tagging
-}
-
-// Keys returns the library's key statistics (PKU mode; zero otherwise). Hits are counted per
-// arena (Stats.KeyHits).
-func Keys() KeyStats {
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	st := KeyStats{Misses: pool.misses, Evictions: pool.evictions, Retags: pool.retags,
-		RetagTime: pool.retagTime}
-	for _, v := range pool.bound {
-		if v != nil {
-			st.Keys++
-		}
-	}
-	return st
-}
-
 // newVkey gives a new PKU-mode arena its virtual key, bound to a fresh hardware key when the
 // kernel has one. With none left it starts unbound (it has no pages yet, so binding later costs
 // no re-tag), unless the library holds no key at all: then no binding can ever succeed and the
