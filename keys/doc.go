@@ -16,9 +16,14 @@
 //
 // Ed25519 signs in place (filippo.io/edwards25519 arithmetic; crypto/ed25519 cannot sign from
 // arena memory, see the arena package's Limitations): no byte of the seed, nor of the scalar and
-// nonce derived from it, is copied into the Go heap, from loading to Close: the hashes run
-// over arena memory with sha512.Sum512, whose state is on the stack, and the stack the
-// signature and the parsers used below the domain's frame is zeroed before the domain is left.
+// nonce derived from it, is copied into the Go heap, from loading to Close. The hashes run over
+// arena memory with sha512.Sum512, whose state is on the stack. Around the work on key bytes
+// (loading, signing) asynchronous signals are held back on the thread, so that no signal frame
+// records registers holding key material; afterwards the stack the work used below the domain's
+// frame is zeroed, and so are the vector registers. A test loads a key from a file, signs,
+// collects garbage and scans all of the process's memory outside the arenas (heap, stacks,
+// signal stacks) for the seed, the scalar and the nonce prefix, and finds none; planted copies
+// it finds.
 //
 // ECDSA cannot be signed in place with the standard library: crypto/ecdsa takes the scalar only
 // as an *ecdsa.PrivateKey. For each signature (and once when a key is loaded or generated) this
@@ -28,7 +33,11 @@
 // cache entry until the *ecdsa.PrivateKey is collected), the bytes behind the big.Int, the
 // scalar's bigmod limbs, the HMAC-DRBG state seeded with the scalar and the per-signature nonce.
 // They are unreachable once Sign returns and stay in freed heap memory until the heap reuses
-// it. Prefer Ed25519 where the key must never be in the Go heap.
+// it: the memory scan finds copies of the scalar from the last few dozen signatures. Built with
+// GOEXPERIMENT=runtimesecret (linux/amd64 and linux/arm64), the work runs inside
+// runtime/secret.Do (domain.DoSecret), which erases those heap copies when the collector frees
+// them, and registers and stack when the work returns; the scan then finds none. Prefer Ed25519
+// where the key must never be in the Go heap.
 //
 // # Limitations
 //
@@ -36,11 +45,15 @@
 //     in Mprotect mode (no protection keys) the key is readable by every thread while any
 //     thread signs with it, and ptrace or /proc/<pid>/mem read it unless the arena is backed
 //     by memfd_secret (ArenaOptions(arena.WithBacking(arena.SecretMem))).
-//   - Without runtime/secret, registers are not cleared after signing, and a signal that
-//     arrives during a signature leaves the registers it interrupted on the signal stack.
-//     The Go runtime may also move the goroutine's stack mid-signature (the garbage collector
-//     shrinks stacks) and leave the old copy unwiped.
-//   - Read calls r.Read inside the domain; a reader that buffers the input keeps a copy.
+//   - Without runtime/secret: general-purpose registers are not cleared, and the vector
+//     registers only as far as a copy of zeros reaches them; the garbage collector may move the
+//     goroutine's stack mid-signature (it shrinks stacks) and leave the old copy unwiped; and
+//     outside Linux signals are not held back.
+//   - While key bytes are worked on, the goroutine is not preempted by signal (only at function
+//     calls), and profiling signals wait: a signature over a very long message delays the
+//     collector's stop-the-world.
+//   - Read calls r.Read inside the domain, with signals held; a reader that buffers the input
+//     keeps a copy of it.
 //   - Encrypted keys are refused (ErrEncrypted), as are RSA, DSA, P-521 and other types
 //     (ErrUnsupported).
 package keys

@@ -10,12 +10,21 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/pem"
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if role := os.Getenv(childEnv); role != "" {
+		os.Exit(runChild(role)) // a re-run of the test binary as a test's child process
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// childEnv selects a child role when the test binary re-runs itself.
+const childEnv = "KEYS_TEST_CHILD"
 
 // fixture is a private key of every format the tests write, made with the standard library
 // (the encoders this package does not use) and a small OpenSSH encoder of the tests' own.

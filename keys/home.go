@@ -41,14 +41,18 @@ func (h *home) release() error {
 }
 
 // do runs fn inside the key's domain with DoSecret (runtime/secret's erasure where the build
-// has it), between two scrubStack calls, which do what they can where it has not: the first
-// grows the stack before any secret is on it, the second wipes what fn's callees left below
-// this frame.
+// has it) and does what it can where it has not: asynchronous signals are held back (see
+// holdSignals), the first scrubStack grows the stack before any secret is on it, the second
+// wipes what fn's callees left below this frame, and clearVectors zeroes the vector registers
+// before the signals come.
 func (h *home) do(fn func() error) error {
 	return h.dom.DoSecret(func() error {
+		held := holdSignals()
+		defer releaseSignals(held)
 		scrubStack()
 		err := fn()
 		scrubStack()
+		clearVectors()
 		return err
 	})
 }

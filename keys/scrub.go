@@ -19,3 +19,22 @@ func scrubStack() {
 //
 //go:noinline
 func wipe(b []byte) { clear(b) }
+
+// zero256 is what clearVectors copies.
+var zero256 [256]byte
+
+// clearVectorsLen is 256, in a variable so that the compiler calls memmove for the copy
+// instead of inlining it.
+var clearVectorsLen = len(zero256)
+
+// clearVectors zeroes the vector registers that hashing and copying key bytes used: on amd64,
+// memmove moves 129 to 256 bytes through X0-X15, and the wide clear of scrubStack has zeroed
+// their upper halves (VZEROUPPER). Best effort, elsewhere too: Go has no instruction for it;
+// runtime/secret clears every register.
+//
+//go:noinline
+func clearVectors() {
+	var buf [256]byte
+	copy(buf[:clearVectorsLen], zero256[:clearVectorsLen])
+	wipe(buf[:])
+}

@@ -1,0 +1,46 @@
+package keys
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// sigset is the kernel's signal set for rt_sigprocmask: one bit per signal, signal n at bit n-1.
+type sigset uint64
+
+// synchronous are the signals a fault raises on the faulting thread; blocking them while one is
+// raised kills the process, so they stay deliverable (guard.Catch needs SIGSEGV and SIGBUS).
+const synchronous = 1<<(syscall.SIGSEGV-1) | 1<<(syscall.SIGBUS-1) | 1<<(syscall.SIGFPE-1) |
+	1<<(syscall.SIGILL-1) | 1<<(syscall.SIGTRAP-1) | 1<<(syscall.SIGSYS-1)
+
+// holdSignals blocks every asynchronous signal on the calling thread (locked: it runs inside a
+// domain) and returns the mask to restore. A signal handled during a signature would leave the
+// registers it interrupted, key material among them, in the signal frame the kernel writes on
+// the thread's signal stack, which is Go heap memory and stays until the next signal; held,
+// the signal arrives after scrubStack and clearVectors, when the registers hold nothing secret.
+// The Go runtime still preempts the goroutine at function calls; only its signal-based
+// preemption waits.
+func holdSignals() sigset {
+	block, old := ^sigset(synchronous), sigset(0)
+	sigprocmask(&block, &old)
+	return old
+}
+
+// releaseSignals restores the mask holdSignals saved; pending signals are delivered now.
+func releaseSignals(old sigset) { sigprocmask(&old, nil) }
+
+// sigprocmask sets the calling thread's signal mask to *set and stores the previous one in
+// *old when old is not nil. It cannot fail with valid arguments.
+func sigprocmask(set, old *sigset) {
+	const sigSetmask = 2 // SIG_SETMASK
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, sigSetmask, uintptr(unsafe.Pointer(set)),
+		uintptr(unsafe.Pointer(old)), unsafe.Sizeof(*set), 0, 0)
+}
+
+// signalMask returns the calling thread's signal mask (for tests).
+func signalMask() sigset {
+	var old sigset
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 0, 0, uintptr(unsafe.Pointer(&old)),
+		unsafe.Sizeof(old), 0, 0)
+	return old
+}
