@@ -49,12 +49,7 @@ func FuzzLimits(f *testing.F) {
 			return nil
 		})()
 
-		type obj struct {
-			b    []byte
-			seed byte
-		}
-		var live []obj
-		var inUse int64
+		var m model
 		refused := -1 // size of the last allocation refused for a limit
 		inside := 0   // domains held open
 		var saved []pkru.Rights
@@ -108,14 +103,7 @@ func FuzzLimits(f *testing.F) {
 				}
 				return nil, err
 			}
-			within(t, a, pkru.ReadWrite, func() {
-				if !allZero(b) {
-					t.Fatalf("Alloc(%d) not zero", n)
-				}
-				fill(b, seed)
-			})
-			live = append(live, obj{b, seed})
-			inUse += int64(n)
+			m.add(t, a, b, seed)
 			return b, nil
 		}
 		for i := 0; i+1 < len(ops); i += 2 {
@@ -127,16 +115,10 @@ func FuzzLimits(f *testing.F) {
 					refused = n
 				}
 			case 1: // free; freeing an object the size of a refused allocation makes room for it
-				if len(live) == 0 || closed {
+				if len(m.live) == 0 || closed {
 					continue
 				}
-				j := arg % len(live)
-				o := live[j]
-				live = append(live[:j], live[j+1:]...)
-				if err := a.Free(o.b); err != nil {
-					t.Fatalf("Free: %v", err)
-				}
-				inUse -= int64(len(o.b))
+				o := m.free(t, a, arg)
 				if len(o.b) == refused && failing == 0 {
 					if _, err := alloc(len(o.b), byte(i)); err != nil {
 						t.Fatalf("Alloc(%d) refused after an object of that size was freed: %v",
@@ -154,7 +136,7 @@ func FuzzLimits(f *testing.F) {
 					continue
 				}
 				within(t, a, pkru.ReadOnly, func() {
-					for _, o := range live {
+					for _, o := range m.live {
 						if !holds(o.b, o.seed) {
 							t.Fatalf("object lost its contents")
 						}
@@ -181,16 +163,16 @@ func FuzzLimits(f *testing.F) {
 				case inside == 0 && err != nil:
 					t.Fatalf("Close: %v", err)
 				case inside == 0:
-					closed, live, inUse = true, nil, 0
+					closed, m = true, model{}
 				}
 			case 7: // statistics match the model
 				if closed {
 					continue
 				}
 				st := a.Stats()
-				if st.Objects != int64(len(live)) || st.InUse != inUse || st.Reserved > limit {
+				if st.Objects != int64(len(m.live)) || st.InUse != m.inUse || st.Reserved > limit {
 					t.Fatalf("stats %+v; model: %d objects, %d bytes, limit %d",
-						st, len(live), inUse, limit)
+						st, len(m.live), m.inUse, limit)
 				}
 			}
 		}

@@ -27,13 +27,8 @@ func FuzzAllocFree(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer a.Close()
-		type obj struct {
-			b    []byte
-			seed byte
-		}
-		var live []obj
+		var m model
 		var freed [][]byte
-		var inUse int64
 		for i := 0; i+1 < len(ops); i += 2 {
 			op, arg := ops[i]%5, int(ops[i+1])
 			switch op {
@@ -49,31 +44,12 @@ func FuzzAllocFree(f *testing.F) {
 				if err != nil {
 					t.Fatalf("Alloc(%d): %v", n, err)
 				}
-				seed := byte(i)
-				within(t, a, pkru.ReadWrite, func() {
-					if !allZero(b) {
-						t.Fatalf("Alloc(%d) not zero", n)
-					}
-					fill(b, seed)
-				})
-				for _, o := range live {
-					if addr(b) < addr(o.b)+uintptr(len(o.b)) && addr(o.b) < addr(b)+uintptr(n) {
-						t.Fatalf("new object overlaps a live one")
-					}
-				}
-				live = append(live, obj{b, seed})
-				inUse += int64(n)
+				m.add(t, a, b, byte(i))
 			case 2: // free
-				if len(live) == 0 {
+				if len(m.live) == 0 {
 					continue
 				}
-				j := arg % len(live)
-				o := live[j]
-				live = append(live[:j], live[j+1:]...)
-				if err := a.Free(o.b); err != nil {
-					t.Fatalf("Free: %v", err)
-				}
-				inUse -= int64(len(o.b))
+				o := m.free(t, a, arg)
 				freed = append(freed, o.b)
 				// Before any later Alloc can reuse them, the bytes read zero through a grant
 				// (in Mprotect mode the opening wipes them).
@@ -84,7 +60,7 @@ func FuzzAllocFree(f *testing.F) {
 				})
 			case 3: // check contents and canaries
 				within(t, a, pkru.ReadOnly, func() {
-					for _, o := range live {
+					for _, o := range m.live {
 						if !holds(o.b, o.seed) {
 							t.Fatalf("object lost its contents")
 						}
@@ -99,7 +75,7 @@ func FuzzAllocFree(f *testing.F) {
 				}
 				b := freed[len(freed)-1]
 				reused := false
-				for _, o := range live {
+				for _, o := range m.live {
 					reused = reused || addr(o.b) == addr(b)
 				}
 				if err := a.Free(b); err == nil && !reused {
@@ -111,8 +87,51 @@ func FuzzAllocFree(f *testing.F) {
 			}
 		}
 		st := a.Stats()
-		if st.Objects != int64(len(live)) || st.InUse != inUse {
-			t.Fatalf("stats %+v, model %d objects %d bytes", st, len(live), inUse)
+		if st.Objects != int64(len(m.live)) || st.InUse != m.inUse {
+			t.Fatalf("stats %+v, model %d objects %d bytes", st, len(m.live), m.inUse)
 		}
 	})
+}
+
+// model is what the fuzz targets expect of an arena: its live objects, each filled from a seed,
+// and the bytes they asked for.
+type model struct {
+	live  []modelObj
+	inUse int64
+}
+
+type modelObj struct {
+	b    []byte
+	seed byte
+}
+
+// add checks a fresh allocation (zero, overlapping no live object), fills it and records it.
+func (m *model) add(t *testing.T, a *arena.Arena, b []byte, seed byte) {
+	t.Helper()
+	within(t, a, pkru.ReadWrite, func() {
+		if !allZero(b) {
+			t.Fatalf("Alloc(%d) not zero", len(b))
+		}
+		fill(b, seed)
+	})
+	for _, o := range m.live {
+		if addr(b) < addr(o.b)+uintptr(len(o.b)) && addr(o.b) < addr(b)+uintptr(len(b)) {
+			t.Fatalf("new object overlaps a live one")
+		}
+	}
+	m.live = append(m.live, modelObj{b, seed})
+	m.inUse += int64(len(b))
+}
+
+// free frees live object j (its index modulo the count) and forgets it.
+func (m *model) free(t *testing.T, a *arena.Arena, j int) modelObj {
+	t.Helper()
+	j %= len(m.live)
+	o := m.live[j]
+	m.live = append(m.live[:j], m.live[j+1:]...)
+	if err := a.Free(o.b); err != nil {
+		t.Fatalf("Free: %v", err)
+	}
+	m.inUse -= int64(len(o.b))
+	return o
 }

@@ -1,7 +1,6 @@
 package arena_test
 
 import (
-	"errors"
 	"os"
 	"runtime"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
@@ -23,34 +23,11 @@ func TestMain(m *testing.M) {
 // childEnv selects a child role when the test binary re-runs itself.
 const childEnv = "ARENA_TEST_CHILD"
 
-// newArena creates an arena that is closed when the test ends.
-func newArena(tb testing.TB, opts ...arena.Option) *arena.Arena {
-	tb.Helper()
-	a, err := arena.NewArena(opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := a.Close(); err != nil && !errors.Is(err, arena.ErrClosed) {
-			tb.Errorf("Close: %v", err)
-		}
-	})
-	return a
-}
-
-// mustAlloc allocates n bytes from a, failing the test unless it gets exactly n (length and
-// capacity).
-func mustAlloc(tb testing.TB, a *arena.Arena, n int) []byte {
-	tb.Helper()
-	b, err := a.Alloc(n)
-	if err != nil {
-		tb.Fatalf("Alloc(%d): %v", n, err)
-	}
-	if len(b) != n || cap(b) != n {
-		tb.Fatalf("Alloc(%d) returned len %d cap %d", n, len(b), cap(b))
-	}
-	return b
-}
+// newArena and mustAlloc are the shared arena test helpers (internal/arenatest).
+var (
+	newArena  = arenatest.NewArena
+	mustAlloc = arenatest.MustAlloc
+)
 
 // within runs fn with a's memory accessible to the calling goroutine with access acc: a register
 // write on a locked thread with the key pinned in PKU mode, Open/Release in Mprotect mode. (Package
