@@ -1,5 +1,6 @@
-// Package arenatest has test helpers over package arena for the tests of the packages above it
-// (domain, guard, secrets, keys). It sits above arena, as internal/pkutest sits below it.
+// Package arenatest has test helpers over package arena, for arena's external tests and those of
+// the packages above it (domain, guard, secrets, keys). It sits above arena, as internal/pkutest
+// sits below it.
 package arenatest
 
 import (
