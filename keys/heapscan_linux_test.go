@@ -415,7 +415,8 @@ func (sc *scanner) scanRange(mem *os.File, start, end uint64, name string, r *sc
 		}
 		carry = min(overlap, len(view))
 		copy(sc.buf, view[len(view)-carry:])
-		subtle.XORBytes(sc.buf[:carry], sc.buf[:carry], sc.mask[:carry]) // unmask for the next round
+		// Unmasked again: the next round masks the whole buffer.
+		subtle.XORBytes(sc.buf[:carry], sc.buf[:carry], sc.mask[:carry])
 		addr += uint64(got)
 	}
 }

@@ -22,7 +22,7 @@ type Signer struct {
 	home *home
 
 	mu      sync.RWMutex
-	key     []byte // arena memory: seed || public key (Ed25519), or the scalar (ECDSA); nil once closed
+	key     []byte // arena: seed || public key (Ed25519) or the scalar (ECDSA); nil once closed
 	cleanup runtime.Cleanup
 }
 
