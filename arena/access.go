@@ -40,14 +40,12 @@ func (a *Arena) openThread() (func(), error) {
 	}, nil
 }
 
-// openSlab makes the pages of the new slab s writable for the caller: nothing for a fresh region,
-// a register write in PKU mode (the caller holds a pin on key k), an mprotect of the slab's own
-// pages in Mprotect mode (protMu held). Those pages were free, so they hold no live object: no
-// other thread gains access to a secret. It returns the undo.
-func (a *Arena) openSlab(s *slab, fresh bool, k pkru.Key) func() {
+// openSlab makes the pages of the new slab s writable for the caller: a register write in PKU
+// mode (the caller holds a pin on key k), an mprotect of the slab's own pages in Mprotect mode
+// (protMu held) unless they are writable already. Those pages were free, so they hold no live
+// object: no other thread gains access to a secret. It returns the undo.
+func (a *Arena) openSlab(s *slab, k pkru.Key) func() {
 	switch {
-	case fresh:
-		return func() {}
 	case a.mode == PKU:
 		saved := a.grantThread(k)
 		return func() { revokeThread(saved) }

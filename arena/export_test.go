@@ -68,10 +68,10 @@ func (a *Arena) MostPendingInAShard() int {
 	return most
 }
 
-// SetMapFailure installs a hook that can fail the mapping of each new region (size: its usable
-// bytes), as a full RLIMIT_MEMLOCK or address space would.
-func SetMapFailure(f func(size int) error) (restore func()) {
-	old := mapFailure
-	mapFailure = f
-	return func() { mapFailure = old }
+// SetFailure installs a hook that can fail an operation on each new region (size: its usable
+// bytes): "map", as a full RLIMIT_MEMLOCK or address space would, or "seal".
+func SetFailure(f func(op string, size int) error) (restore func()) {
+	old := failure
+	failure = f
+	return func() { failure = old }
 }

@@ -41,8 +41,8 @@ func FuzzLimits(f *testing.F) {
 		}
 		defer a.Close()
 		failing := 0 // mappings still to fail
-		defer arena.SetMapFailure(func(int) error {
-			if failing > 0 {
+		defer arena.SetFailure(func(op string, _ int) error {
+			if op == "map" && failing > 0 {
 				failing--
 				return errInjected
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 // reclaimSizes are the object sizes the reclaim scenario runs with: a small slot (pending frees
@@ -108,5 +109,32 @@ func TestLimit(t *testing.T) {
 	}
 	if _, err := arena.NewArena(arena.Limit(-1)); !errors.Is(err, arena.ErrInvalidOption) {
 		t.Errorf("Limit(-1): %v", err)
+	}
+}
+
+// A new region whose protection cannot be set is unmapped at once, never left open with objects
+// in it: the allocation fails with the cause, and the next one gets a sealed region.
+func TestSealFailureLeavesNothing(t *testing.T) {
+	a := newArena(t)
+	errSeal := errors.New("injected seal failure")
+	fail := true
+	defer arena.SetFailure(func(op string, _ int) error {
+		if op == "seal" && fail {
+			return errSeal
+		}
+		return nil
+	})()
+	for _, n := range []int{32, arena.MaxSmall + 1} {
+		if _, err := a.Alloc(n); !errors.Is(err, errSeal) {
+			t.Fatalf("Alloc(%d) with the seal failing: %v", n, err)
+		}
+		if st := a.Stats(); st.Regions != 0 || st.Reserved != 0 || st.Locked != 0 {
+			t.Fatalf("after a failed seal: %+v", st)
+		}
+	}
+	fail = false
+	b := mustAlloc(t, a, 32)
+	if pkutest.ReadFault(b) == false {
+		t.Error("an object in a region sealed after a failure is readable outside a domain")
 	}
 }

@@ -91,7 +91,7 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 		s.stride = s.pages * pageSize
 		s.count = 1
 	}
-	r, p, fresh, err := a.pages(s.pages)
+	r, p, err := a.pages(s.pages, key)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 	s.lens = make([]int64, s.count+16)[8 : 8+s.count]
 
 	if a.cfg.canaries {
-		restore := a.openSlab(s, fresh, key)
+		restore := a.openSlab(s, key)
 		if hold != nil {
 			hold("carve")
 		}
@@ -117,38 +117,32 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 		}
 		restore()
 	}
-	if fresh {
-		if err := a.seal(r, key); err != nil {
-			return nil, err
-		}
-	}
 	for i := 0; i < s.pages; i++ {
 		r.slabs[p+i].Store(s)
 	}
 	return s, nil
 }
 
-// pages finds k contiguous free pages, mapping a new region when no region has them. A new
-// region is returned fresh: read-write, untagged, not yet visible in the region list's
-// protection state; the caller seals it. Called with mu (and, in Mprotect mode, protMu) held.
-func (a *Arena) pages(k int) (r *region, first int, fresh bool, err error) {
+// pages finds k contiguous free pages, mapping a new region when no region has them (sealed with
+// key k in PKU mode). Called with mu (and, in Mprotect mode, protMu) held.
+func (a *Arena) pages(k int, key pkru.Key) (r *region, first int, err error) {
 	for _, e := range a.regs.Entries() {
 		r := e.Value
 		if p := freeRun(r.used, k); p >= 0 {
 			for i := p; i < p+k; i++ {
 				r.used[i] = true
 			}
-			return r, p, false, nil
+			return r, p, nil
 		}
 	}
-	r, err = a.newRegion(k * pageSize)
+	r, err = a.newRegion(k*pageSize, key)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, err
 	}
 	for i := 0; i < k; i++ {
 		r.used[i] = true
 	}
-	return r, 0, true, nil
+	return r, 0, nil
 }
 
 func freeRun(used []bool, k int) int {
@@ -165,8 +159,8 @@ func freeRun(used []bool, k int) int {
 	return -1
 }
 
-// newRegion maps, advises and locks a region of at least need bytes.
-func (a *Arena) newRegion(need int) (*region, error) {
+// newRegion maps, advises, locks and seals a region of at least need bytes.
+func (a *Arena) newRegion(need int, key pkru.Key) (*region, error) {
 	size := max(a.nextReg, roundUp(need, pageSize))
 	if lim := a.cfg.limit; lim > 0 {
 		left := lim - a.st.reserved.Load()
@@ -190,6 +184,12 @@ func (a *Arena) newRegion(need int) (*region, error) {
 				size = roundUp(size/2, pageSize) // take what the limit allows
 				continue
 			}
+			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
+		}
+		// Sealed before anything else can see it: a region left open by a failure here must
+		// never hold an object.
+		if err := a.seal(mem, key); err != nil {
+			unmapRegion(mapping)
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
 		}
 		r := &region{mapping: mapping, mem: mem, base: addrOf(mem), secret: a.cfg.backing == SecretMem,
@@ -230,8 +230,8 @@ func (a *Arena) newRegion(need int) (*region, error) {
 
 // mapRegion maps a region of size usable bytes, or fails as the test hook says.
 func (a *Arena) mapRegion(size int) (mapping, mem []byte, err error) {
-	if mapFailure != nil {
-		if err := mapFailure(size); err != nil {
+	if failure != nil {
+		if err := failure("map", size); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -242,21 +242,27 @@ func (a *Arena) mapRegion(size int) (mapping, mem []byte, err error) {
 	return mapping, mem, nil
 }
 
-// mapFailure, when set by tests, can fail the mapping of a region of size bytes.
-var mapFailure func(size int) error
+// failure, when set by tests, can fail an operation on a new region of size bytes: "map" (its
+// mapping) or "seal" (its protection).
+var failure func(op string, size int) error
 
-// seal gives a fresh region the protection of the arena's other pages: tagged with the key in
-// PKU mode (pinned by the caller, so no re-tag can run meanwhile), the current process-wide
+// seal gives a new region's pages the protection of the arena's other pages: tagged with the key
+// in PKU mode (pinned by the caller, so no re-tag can run meanwhile), the current process-wide
 // protection in Mprotect mode.
-func (a *Arena) seal(r *region, k pkru.Key) error {
+func (a *Arena) seal(mem []byte, k pkru.Key) error {
+	if failure != nil {
+		if err := failure("seal", len(mem)); err != nil {
+			return err
+		}
+	}
 	if softRegister {
 		return nil // benchmark builds: pages stay untagged (see register_soft.go)
 	}
 	if a.mode == PKU {
-		return protect(r.mem, protRW, k)
+		return protect(mem, protRW, k)
 	}
 	if a.curProt != protRW {
-		return protect(r.mem, a.curProt, 0)
+		return protect(mem, a.curProt, 0)
 	}
 	return nil
 }
