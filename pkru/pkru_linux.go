@@ -82,6 +82,9 @@ func Alloc(a Access) (Key, error) {
 // with them, to this package or to any other code in the process. So Free first denies k on the
 // calling thread (a key allocated with ReadWrite is open there). Other threads that were given
 // access must have it taken away by whoever gave it, before Free.
+//
+// Free only keys this code allocated: a key package arena holds (Arena.Key reports it) belongs to
+// it, and freeing it, or re-tagging its pages with Protect, undoes the arena's isolation.
 func (k Key) Free() error {
 	if k <= 0 || k >= NumKeys {
 		return fmt.Errorf("pkey_free(%d): %w", k, ErrInvalidKey)
