@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -120,4 +121,37 @@ func TestProcessVMReadv(t *testing.T) {
 		t.Logf("backing %d, %v: process_vm_readv read the secret: %v (%d, %v)",
 			backing, a.Mode(), leaked, n, err)
 	})
+}
+
+// A child forked from a process with a SecretMem arena inherits none of its mapping: not the data
+// pages and not the guard pages, which are pages of the same secret file (smaps' "dc" flag).
+func TestSecretMemNotInherited(t *testing.T) {
+	a, err := arena.NewArena(arena.WithBacking(arena.SecretMem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Alloc(32); errors.Is(err, arena.ErrSecretMem) {
+		if pkutest.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	_, mapping := a.RegionBounds()
+	lo, hi := addr(mapping[0]), addr(mapping[0])+uintptr(len(mapping[0]))
+	var seen uintptr
+	for _, e := range readSmaps(t) {
+		if e.start < hi && lo < e.end {
+			seen += min(e.end, hi) - max(e.start, lo)
+			if flags := " " + e.fields["VmFlags"] + " "; !strings.Contains(flags, " dc ") {
+				t.Errorf("%#x-%#x (%s) of the secret region would be inherited: VmFlags %q",
+					e.start, e.end, e.perms, flags)
+			}
+		}
+	}
+	if seen != hi-lo {
+		t.Errorf("smaps shows %d bytes of the region's %d", seen, hi-lo)
+	}
 }

@@ -47,11 +47,14 @@ func mapRegion(size int, guards bool, backing Backing) (mapping, mem []byte, err
 		unix.Munmap(mapping)
 		return nil, nil, fmt.Errorf("madvise(MADV_DONTDUMP): %w", err)
 	}
-	fork := unix.MADV_WIPEONFORK // children see zeros
+	fork, forked := unix.MADV_WIPEONFORK, mem // children see zeros
 	if backing == SecretMem {
-		fork = unix.MADV_DONTFORK // shared mappings cannot be wiped on fork: children get no mapping
+		// Shared mappings cannot be wiped on fork: children get none of it, guard pages
+		// included, since those are the secret file's pages too (a child holding them would keep
+		// the file, and its secrets, alive after Close).
+		fork, forked = unix.MADV_DONTFORK, mapping
 	}
-	if err := unix.Madvise(mem, fork); err != nil {
+	if err := unix.Madvise(forked, fork); err != nil {
 		if fork == unix.MADV_WIPEONFORK && errors.Is(err, unix.EINVAL) { // kernels before 4.14
 			err = unix.Madvise(mem, unix.MADV_DONTFORK)
 		}
