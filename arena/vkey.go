@@ -95,7 +95,7 @@ var pool struct {
 	retagTime time.Duration
 	// kernelOut: pkey_alloc failed for want of keys, so misses evict without asking again
 	// (each refusal costs a system call and the error's allocations) until the library frees a
-	// key; with no key of its own left, the library asks again.
+	// key; when there is nothing to evict it asks again, since other code may have freed keys.
 	kernelOut bool
 }
 
@@ -304,8 +304,10 @@ func takeKey(v *vkey) (pkru.Key, error) {
 		pool.hand = (i + 1) % len(pool.bound)
 		return pkru.Key(i), nil
 	}
-	if !held { // the library holds no key at all: other code took them, and may have given some back
-		return kernelKey()
+	// Nothing to evict: other code may have given keys back since the kernel last had none (the
+	// library would not know), so ask once more before giving up.
+	if k, err := kernelKey(); err == nil || !held {
+		return k, err
 	}
 	return 0, ErrKeysPinned
 }

@@ -23,7 +23,7 @@ var ErrMixedModes = errors.New("arenas of one domain must share a mode")
 var ErrInvalidGrant = errors.New("invalid grant")
 
 // ErrTooManyArenas is returned by New for a PKU-mode domain over more arenas than the CPU has
-// protection keys for (pkru.NumKeys-1): inside a domain each of its arenas holds a key of its
+// protection keys for (pkru.AllocatableKeys): inside a domain each of its arenas holds a key of its
 // own, so such a domain could never be entered. Split it into domains entered one after the
 // other (nested domains keep their keys too).
 var ErrTooManyArenas = errors.New("more arenas than protection keys")
@@ -89,9 +89,9 @@ func New(grants ...Grant) (*Domain, error) {
 			d.mode = arena.PKU
 		}
 	}
-	if d.mode == arena.PKU && len(d.grants) > pkru.NumKeys-1 {
+	if d.mode == arena.PKU && len(d.grants) > pkru.AllocatableKeys {
 		return nil, fmt.Errorf("domain: %d arenas, and at most %d can hold a key at once: %w",
-			len(d.grants), pkru.NumKeys-1, ErrTooManyArenas)
+			len(d.grants), pkru.AllocatableKeys, ErrTooManyArenas)
 	}
 	d.fixed = d.mode == arena.PKU
 	for _, g := range d.grants {

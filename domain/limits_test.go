@@ -15,7 +15,7 @@ import (
 // A PKU-mode domain over more arenas than there are keys could never be entered: New refuses it.
 // One arena fewer is accepted and can be entered; Mprotect mode has no such bound.
 func TestTooManyArenas(t *testing.T) {
-	most := pkru.NumKeys - 1
+	most := pkru.AllocatableKeys
 	for _, n := range []int{most, most + 1} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var grants []domain.Grant

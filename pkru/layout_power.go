@@ -11,6 +11,9 @@ package pkru
 // the default key of all memory, and the kernel reserves a few more.
 const NumKeys = 32
 
+// AllocatableKeys is the most keys pkey_alloc hands out: keys 4 to 31, on the kernels tested.
+const AllocatableKeys = 28
+
 // DefaultRights is the kernel's default AMR for user threads: key 0 read-write, every other key
 // read- and write-disabled.
 const DefaultRights Rights = ^Rights(0) >> 2

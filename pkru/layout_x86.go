@@ -10,6 +10,9 @@ package pkru
 // the default key of all memory, so at most NumKeys-1 can be allocated, usually fewer.
 const NumKeys = 16
 
+// AllocatableKeys is the most keys pkey_alloc hands out: keys 1 to 15.
+const AllocatableKeys = NumKeys - 1
+
 // DefaultRights is the register value every thread starts with after execve on Linux (the
 // kernel's init_pkru): key 0 read-write, keys 1 to 15 access-disabled.
 const DefaultRights Rights = 0x55555554
