@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -160,17 +161,16 @@ func (st *Store) fill(n int, put func([]byte) error) (s Secret, err error) {
 	return newSecret(st, buf), nil
 }
 
-// discard wipes buf inside the read-write domain and frees it. After the arena's Close there is
-// nothing left to wipe or free.
+// discard wipes buf inside the read-write domain and frees it. The wipe is a courtesy: when no
+// key can be had at once, or the arena was closed meanwhile, buf is freed unwiped, and the arena
+// wipes it before reuse and before any later look, as it wipes every freed object. So discard
+// never waits for a key and never panics. After the arena's Close there is nothing left to free.
 func (st *Store) discard(buf []byte) error {
-	if st.arena.Closed() {
-		return nil
-	}
-	st.rw.Do(func() error {
+	if tok, err := st.rw.TryEnter(); err == nil {
 		clear(buf)
-		return nil
-	})
-	if err := st.arena.Free(buf); err != nil && !st.arena.Closed() {
+		tok.Exit()
+	}
+	if err := st.arena.Free(buf); err != nil && !errors.Is(err, arena.ErrClosed) {
 		return fmt.Errorf("secrets: %w", err)
 	}
 	return nil
