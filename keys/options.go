@@ -17,8 +17,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 // InArena places the key (and, while it is read, the input) in a, an arena the caller owns:
 // several keys can then share one arena's pages and protection key. The Signer's Close wipes and
 // frees only its own bytes and leaves a open. Without InArena each key gets an arena of its own,
-// named "keys", which Close closes. a must stay open for as long as the Signer is used.
-// InArena panics when a is nil.
+// named "keys", which Close closes. Once a is closed the Signer's Sign fails with
+// arena.ErrClosed. InArena panics when a is nil.
 func InArena(a *arena.Arena) Option {
 	if a == nil {
 		panic("keys.InArena: nil arena")

@@ -69,12 +69,12 @@ func (s *Signer) Public() crypto.PublicKey { return s.pub }
 // required); otherwise it is hedged (crypto/ecdsa mixes fresh randomness in). crypto/ecdsa
 // copies the scalar into the Go heap for every signature (see the package doc).
 //
-// After Close, Sign returns an error wrapping arena.ErrClosed; for options it does not sign
-// with, one wrapping ErrUnsupported.
+// After Close (or, with InArena, once the arena is closed), Sign returns an error wrapping
+// arena.ErrClosed; for options it does not sign with, one wrapping ErrUnsupported.
 func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.key == nil {
+	if s.key == nil || s.home.arena.Closed() { // closed, or InArena's arena closed under it
 		return nil, fmt.Errorf("keys: Sign: %w", arena.ErrClosed)
 	}
 	if s.alg == Ed25519 {
@@ -175,6 +175,9 @@ func (s *Signer) Close() error {
 		return s.home.release()
 	}
 	s.cleanup.Stop()
+	if s.home.arena.Closed() {
+		return nil // the arena's Close wiped the key with everything else
+	}
 	return s.home.free(key)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/guard"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -285,6 +286,35 @@ func TestKeyNotReadableOutside(t *testing.T) {
 	}
 }
 
+// With protection keys, the key is readable only on the thread inside its domain: while one
+// goroutine is inside (as Sign is), a read from another faults.
+func TestKeyPerThread(t *testing.T) {
+	pkutest.RequirePKU(t)
+	s, err := Generate(Ed25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inside, probed := make(chan struct{}), make(chan struct{})
+	var insideRead byte
+	go func() {
+		tok := s.home.dom.Enter()
+		insideRead = s.key[0] | 1 // readable here
+		close(inside)
+		<-probed
+		tok.Exit()
+	}()
+	<-inside
+	var sink byte
+	err = guard.Catch(func() { sink = s.key[0] })
+	close(probed)
+	var v *guard.Violation
+	if !errors.As(err, &v) {
+		t.Fatalf("reading the key from another thread while one is inside: %v, want a Violation", err)
+	}
+	_, _ = sink, insideRead
+}
+
 // Keys in a shared arena (InArena): each Close wipes and frees exactly its key's bytes and
 // leaves the arena open for the others.
 func TestInArena(t *testing.T) {
@@ -331,6 +361,26 @@ func TestInArena(t *testing.T) {
 	}
 	if a.Closed() {
 		t.Fatal("closing the keys closed the caller's arena")
+	}
+
+	// The caller closes the arena under a live key: Sign reports it, Close has nothing left to
+	// wipe, and neither panics.
+	b, err := arena.NewArena(arena.Name("closed-under"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := Generate(Ed25519, InArena(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := late.Sign(nil, []byte("m"), crypto.Hash(0)); !errors.Is(err, arena.ErrClosed) {
+		t.Errorf("Sign after the arena's Close: %v, want arena.ErrClosed", err)
+	}
+	if err := late.Close(); err != nil {
+		t.Errorf("Close after the arena's Close: %v", err)
 	}
 	if got := signers[0].String(); !bytes.Contains([]byte(got), []byte("Ed25519")) || !bytes.Contains([]byte(got), []byte("keys-test")) {
 		t.Errorf("String() = %q, want the algorithm and the arena", got)
