@@ -3,7 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +83,40 @@ func selfSigned(t *testing.T, openssl, dir string, newkey ...string) (cert, key 
 	return cert, key
 }
 
+// goSelfSigned makes a key (PKCS#8) and a self-signed certificate for 127.0.0.1 with the
+// standard library, in dir, for the tests that need no openssl: they run everywhere, also in
+// the emulated-PKU guest.
+func goSelfSigned(t *testing.T, dir string, priv crypto.Signer) (cert, key string) {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, priv.Public(), priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	write := func(path, label string, der []byte) {
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: label, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(cert, "CERTIFICATE", der)
+	write(key, "PRIVATE KEY", pkcs8)
+	return cert, key
+}
+
 // server is run serving in this process until stop.
 type server struct {
 	addr string
@@ -123,6 +169,55 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// Go's TLS client gets the page over TLS 1.2 and 1.3, verifying the certificate, from keys
+// made by the standard library; stopping the server closes the key.
+func TestGoClient(t *testing.T) {
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		priv crypto.Signer
+	}{{"Ed25519", edKey}, {"ECDSA P-256", ecKey}} {
+		t.Run(tt.name, func(t *testing.T) {
+			cert, key := goSelfSigned(t, t.TempDir(), tt.priv)
+			s := startServer(t, "-cert", cert, "-key", key, "-addr", "127.0.0.1:0")
+			pemCert, err := os.ReadFile(cert)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roots := x509.NewCertPool()
+			roots.AppendCertsFromPEM(pemCert)
+			for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: v, MaxVersion: v}}
+				client := &http.Client{Transport: tr, Timeout: toolTimeout}
+				resp, err := client.Get("https://" + s.addr + "/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				tr.CloseIdleConnections()
+				want := "hello over " + tls.VersionName(v) + ", signed by a " + tt.name + " key in arena memory\n"
+				if err != nil || resp.StatusCode != http.StatusOK || string(body) != want {
+					t.Errorf("%s: %d %q (%v), want 200 %q", tls.VersionName(v), resp.StatusCode, body, err, want)
+				}
+			}
+			if err := s.stop(); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(s.out.String(), "key closed") {
+				t.Errorf("no key closed after the shutdown:\n%s", s.out)
+			}
+		})
+	}
+}
+
 // Real clients get the page over every protocol version the key allows, with the certificate
 // verified: openssl s_client with TLS 1.2 and TLS 1.3, curl with each. Ed25519 works in both
 // (RFC 8422 brings it to TLS 1.2). Stopping the server closes the key.
@@ -172,11 +267,20 @@ func TestRealClients(t *testing.T) {
 }
 
 // SIGTERM and SIGINT stop the command gracefully: it exits 0 after closing the key. The command
-// is this test binary running main, on port 0; its first line says where it listens.
+// is this test binary running main, on port 0; its first line says where it listens, and one
+// request is served before the signal.
 func TestSignals(t *testing.T) {
-	openssl := needTool(t, "openssl")
-	curl := needTool(t, "curl")
-	cert, key := selfSigned(t, openssl, t.TempDir(), "-newkey", "ed25519")
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := goSelfSigned(t, t.TempDir(), priv)
+	pemCert, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pemCert)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-cert", cert, "-key", key, "-addr", "127.0.0.1:0")
@@ -197,9 +301,16 @@ func TestSignals(t *testing.T) {
 				t.Fatalf("first line %q, stderr %s", lines.Text(), stderr.String())
 			}
 			addr := strings.Fields(strings.TrimPrefix(lines.Text(), "serving https://"))[0]
-			host, port, _ := net.SplitHostPort(addr)
-			tool(t, "", curl, "--silent", "--show-error", "--fail", "--cacert", cert,
-				"--resolve", "localhost:"+port+":"+host, "https://localhost:"+port+"/")
+			tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+			resp, err := (&http.Client{Transport: tr, Timeout: toolTimeout}).Get("https://" + addr + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			tr.CloseIdleConnections()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -220,10 +331,11 @@ func TestSignals(t *testing.T) {
 // Bad command lines and files are refused before anything is served, with an error that says
 // what was wrong; a key is closed on the way out.
 func TestRefusals(t *testing.T) {
-	openssl := needTool(t, "openssl")
 	dir := t.TempDir()
-	cert, key := selfSigned(t, openssl, filepath.Join(mkdir(t, dir, "a")), "-newkey", "ed25519")
-	_, otherKey := selfSigned(t, openssl, filepath.Join(mkdir(t, dir, "b")), "-newkey", "ed25519")
+	_, k1, _ := ed25519.GenerateKey(rand.Reader)
+	_, k2, _ := ed25519.GenerateKey(rand.Reader)
+	cert, key := goSelfSigned(t, mkdir(t, dir, "a"), k1)
+	_, otherKey := goSelfSigned(t, mkdir(t, dir, "b"), k2)
 	for _, tt := range []struct {
 		name   string
 		args   []string
