@@ -3,6 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
 	"errors"
 	"net"
 	"os"
@@ -89,6 +96,44 @@ func makeKeys(t *testing.T, keygen, dir string) []sshKey {
 			t.Fatalf("ssh-keygen -l: %q", fp)
 		}
 		out = append(out, sshKey{path, path + ".pub", fp[1]})
+	}
+	return out
+}
+
+// goKeys writes unencrypted OpenSSH keys made by the standard library (ed25519, ecdsa 256 and
+// 384) with ssh.MarshalPrivateKey, for the tests that need no ssh-keygen.
+func goKeys(t *testing.T, dir string) []sshKey {
+	t.Helper()
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	privs := []crypto.Signer{ed}
+	for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P384()} {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		privs = append(privs, k)
+	}
+	var out []sshKey
+	for i, priv := range privs {
+		block, err := ssh.MarshalPrivateKey(priv, "test@example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := ssh.NewPublicKey(priv.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "go_key"+string(rune('a'+i)))
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sshKey{path, path + ".pub", ssh.FingerprintSHA256(pub)})
 	}
 	return out
 }
@@ -270,8 +315,7 @@ func TestSSHAddRefusalsAndLock(t *testing.T) {
 // Through Go's agent client: signatures verify under the listed keys, an unknown key, RSA
 // flags and extensions are refused, and a locked agent signs nothing.
 func TestAgentProtocol(t *testing.T) {
-	keygen := needTool(t, "ssh-keygen")
-	ks := makeKeys(t, keygen, t.TempDir())
+	ks := goKeys(t, t.TempDir())
 	socket, _ := startAgent(t, ks[0].path, ks[1].path)
 	conn, err := net.Dial("unix", socket)
 	if err != nil {
@@ -299,7 +343,7 @@ func TestAgentProtocol(t *testing.T) {
 			t.Errorf("%s: signed with RSA flags", k.Comment)
 		}
 	}
-	otherPub, err := os.ReadFile(makeKeys(t, keygen, t.TempDir())[0].pub)
+	otherPub, err := os.ReadFile(goKeys(t, t.TempDir())[0].pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,8 +368,7 @@ func TestAgentProtocol(t *testing.T) {
 // SIGTERM and SIGINT stop the command: it exits 0, having closed its keys and removed the
 // socket, also with a client connected. The command is this test binary running main.
 func TestSignals(t *testing.T) {
-	keygen := needTool(t, "ssh-keygen")
-	ks := makeKeys(t, keygen, t.TempDir())
+	ks := goKeys(t, t.TempDir())
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			socket := filepath.Join(shortTempDir(t), "agent.sock")
@@ -377,15 +420,24 @@ func TestSignals(t *testing.T) {
 // Bad command lines, key files and sockets are refused with an error saying what was wrong,
 // and keys already loaded are closed.
 func TestRefusals(t *testing.T) {
-	keygen := needTool(t, "ssh-keygen")
 	dir := shortTempDir(t)
-	ks := makeKeys(t, keygen, dir)
+	ks := goKeys(t, dir)
 	taken := filepath.Join(dir, "taken.sock")
 	if err := os.WriteFile(taken, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	rsa := filepath.Join(dir, "id_rsa")
-	mustTool(t, nil, "", keygen, "-t", "rsa", "-b", "1024", "-N", "", "-q", "-f", rsa)
+	rsaKey, err := rsaTestKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(rsaKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rsa, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	sock := filepath.Join(dir, "a.sock")
 	for _, tt := range []struct {
 		name   string
@@ -412,3 +464,6 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 }
+
+// rsaTestKey returns a small RSA key, only to be refused (RSA is not a key type of package keys).
+func rsaTestKey() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 1024) }
