@@ -52,7 +52,7 @@ func (a *Arena) openSlab(s *slab, k pkru.Key) func() {
 	case a.curProt == protRW:
 		return func() {}
 	}
-	pages := s.r.mem[s.off : s.off+s.pages*pageSize]
+	pages := s.r.mem.bytes()[s.off : s.off+s.pages*pageSize]
 	mustProtect(pages, protRW)
 	return func() { mustProtect(pages, a.curProt) }
 }
@@ -69,6 +69,6 @@ func mustProtect(mem []byte, prot int) {
 func (a *Arena) protectAll(prot int) {
 	for _, e := range a.regs.Entries() {
 		r := e.Value
-		mustProtect(r.mem, prot)
+		mustProtect(r.mem.bytes(), prot)
 	}
 }

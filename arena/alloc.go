@@ -101,7 +101,7 @@ func (a *Arena) handOut(ref slotRef, n int) []byte {
 	s.live[ref.i/64] |= bit
 	s.lens[ref.i] = int64(n)
 	off := s.first + ref.i*s.stride
-	return s.r.mem[off : off+n : off+n]
+	return s.r.mem.bytes()[off : off+n : off+n]
 }
 
 func (a *Arena) allocLarge(n int) ([]byte, error) {

@@ -191,7 +191,7 @@ func (c closer) close() {
 		r := e.Value
 		wipeRegion(r) // through the kernel's view: no thread sees the pages open (destroy.go)
 		r.unregister()
-		unmapRegion(r.mapping)
+		unmapRegion(r.mapping.bytes())
 	}
 	if c.vk != nil {
 		c.vk.release()

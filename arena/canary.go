@@ -20,11 +20,11 @@ func (a *Arena) canaryAt(r *region, off int) uint64 {
 
 // writeCanary and canaryOK write and check the canary at byte off of r (the caller has r open).
 func (a *Arena) writeCanary(r *region, off int) {
-	binary.LittleEndian.PutUint64(r.mem[off:], a.canaryAt(r, off))
+	binary.LittleEndian.PutUint64(r.mem.bytes()[off:], a.canaryAt(r, off))
 }
 
 func (a *Arena) canaryOK(r *region, off int) bool {
-	return binary.LittleEndian.Uint64(r.mem[off:]) == a.canaryAt(r, off)
+	return binary.LittleEndian.Uint64(r.mem.bytes()[off:]) == a.canaryAt(r, off)
 }
 
 // checkFromKernel checks the canaries around a pending slot through the kernel's view, reading

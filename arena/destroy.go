@@ -35,7 +35,7 @@ func (a *Arena) destroy() []error {
 		}
 		for _, e := range a.regs.Entries() {
 			r := e.Value
-			forUsedRuns(r, func(off, n int) { zeroRun(r, r.mem[off:off+n]) })
+			forUsedRuns(r, func(off, n int) { zeroRun(r, r.mem.bytes()[off:off+n]) })
 			a.showBeforeUnmap(r, true)
 		}
 		revokeThread(saved)
@@ -83,13 +83,13 @@ func wipeRegion(r *region) error {
 			return
 		}
 		if n >= discardBytes { // cheaper to drop than to write, and commits nothing
-			if dropPages(r.mem[off:off+n], r.locked) != nil {
-				err = discardPages(r.mem[off : off+n])
+			if dropPages(r.mem.bytes()[off:off+n], r.locked) != nil {
+				err = discardPages(r.mem.bytes()[off : off+n])
 			}
 			return
 		}
 		if kernelZero(r.base+uintptr(off), n) != nil {
-			err = discardPages(r.mem[off : off+n])
+			err = discardPages(r.mem.bytes()[off : off+n])
 		}
 	})
 	return err
@@ -122,9 +122,9 @@ func (a *Arena) showBeforeUnmap(r *region, open bool) {
 	if beforeUnmap == nil {
 		return
 	}
-	buf := make([]byte, len(r.mem))
+	buf := make([]byte, r.mem.n)
 	if open {
-		copy(buf, r.mem)
+		copy(buf, r.mem.bytes())
 	} else if err := kernelRead(buf, r.base); err != nil {
 		panic(fmt.Sprintf("arena: test hook cannot read the region: %v", err))
 	}
@@ -155,7 +155,7 @@ func (a *Arena) slotPages(ref slotRef) []byte {
 		lo = (off - canarySize) / pageSize * pageSize
 		hi = roundUp(off+s.size+canarySize, pageSize)
 	}
-	return r.mem[lo:hi]
+	return r.mem.bytes()[lo:hi]
 }
 
 // tryWipeSlotFromKernel does wipeSlotFromKernel's work through the view; ok is false when the
@@ -165,7 +165,7 @@ func (a *Arena) tryWipeSlotFromKernel(ref slotRef, buf *[canarySize]byte) (error
 	s, r := ref.s, ref.s.r
 	off := s.first + ref.i*s.stride
 	if s.class < 0 {
-		run := r.mem[s.off : s.off+s.pages*pageSize] // the whole run, canaries included
+		run := r.mem.bytes()[s.off : s.off+s.pages*pageSize] // the whole run, canaries included
 		if len(run) >= discardBytes && !r.secret && dropPages(run, r.locked) == nil {
 			return err, true // dropped, not written: untouched pages stay uncommitted
 		}

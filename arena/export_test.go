@@ -18,8 +18,8 @@ func (a *Arena) SetPendingMax(n int) { a.cfg.pendingMax = n }
 func (a *Arena) RegionBounds() (mem, mapping [][]byte) {
 	for _, e := range a.regs.Entries() {
 		r := e.Value
-		mem = append(mem, r.mem)
-		mapping = append(mapping, r.mapping)
+		mem = append(mem, r.mem.bytes())
+		mapping = append(mapping, r.mapping.bytes())
 	}
 	return mem, mapping
 }

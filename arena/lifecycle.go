@@ -214,7 +214,7 @@ func (a *Arena) Close() error {
 	for _, e := range a.regs.Entries() {
 		r := e.Value
 		r.unregister()
-		if err := unmapRegion(r.mapping); err != nil {
+		if err := unmapRegion(r.mapping.bytes()); err != nil {
 			errs = append(errs, err)
 		}
 	}

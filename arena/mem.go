@@ -5,6 +5,19 @@ import "unsafe"
 // This file holds the package's uses of unsafe: turning slices into addresses for lookups, and
 // arena bytes into typed values for New and MakeSlice.
 
+// span is a run of arena memory held as a pointer and a length rather than a slice, so that
+// code walking the arena's fields by reflection (a deep dump of a struct that refers to an
+// Arena) finds no []byte to print, and never reads or faults on protected bytes.
+type span struct {
+	p unsafe.Pointer
+	n int
+}
+
+func spanOf(b []byte) span { return span{unsafe.Pointer(unsafe.SliceData(b)), len(b)} }
+
+// bytes returns the memory as a slice, for the arena's own code.
+func (s span) bytes() []byte { return unsafe.Slice((*byte)(s.p), s.n) }
+
 // addrOf returns the address of b's first byte (b must not be empty).
 func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 

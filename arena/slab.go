@@ -15,8 +15,8 @@ import (
 
 // region is one mapping: guard page, usable pages, guard page.
 type region struct {
-	mapping []byte
-	mem     []byte
+	mapping span // the whole mapping, guard pages included
+	mem     span // the usable pages
 	base    uintptr
 	slabs   []atomic.Pointer[slab] // per page: the slab that owns it, nil when free
 	used    []bool                 // per page; under Arena.mu
@@ -192,7 +192,7 @@ func (a *Arena) newRegion(need int, key pkru.Key) (*region, error) {
 			unmapRegion(mapping)
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
 		}
-		r := &region{mapping: mapping, mem: mem, base: addrOf(mem), secret: a.cfg.backing == SecretMem,
+		r := &region{mapping: spanOf(mapping), mem: spanOf(mem), base: addrOf(mem), secret: a.cfg.backing == SecretMem,
 			locked: locked && a.cfg.backing != SecretMem}
 		guardBytes := uintptr(len(mapping)-len(mem)) / 2
 		reg := regions.Region{

@@ -229,7 +229,7 @@ func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 			start := time.Now()
 			for _, e := range v.regs.Entries() {
 				r := e.Value
-				mustRetag(r.mem, protRW, k)
+				mustRetag(r.mem.bytes(), protRW, k)
 			}
 			pool.retagTime += time.Since(start)
 			pool.retags += int64(v.regs.Len())
@@ -293,7 +293,7 @@ func takeKey(v *vkey) (pkru.Key, error) {
 		start := time.Now()
 		for _, e := range w.regs.Entries() {
 			r := e.Value
-			mustRetag(r.mem, protNone, 0)
+			mustRetag(r.mem.bytes(), protNone, 0)
 		}
 		pool.retagTime += time.Since(start)
 		pool.retags += int64(w.regs.Len())

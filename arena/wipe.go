@@ -113,7 +113,7 @@ func (a *Arena) wipeSlot(ref slotRef) error {
 	s, r := ref.s, ref.s.r
 	off := s.first + ref.i*s.stride
 	if s.class >= 0 && a.cfg.canaries { // the common case, kept lean: a batch wipes thousands
-		m := r.mem[off-canarySize : off+s.size+canarySize]
+		m := r.mem.bytes()[off-canarySize : off+s.size+canarySize]
 		below, above := binary.LittleEndian.Uint64(m), binary.LittleEndian.Uint64(m[len(m)-canarySize:])
 		clear(m[canarySize : len(m)-canarySize])
 		if below == a.canaryAt(r, off-canarySize) && above == a.canaryAt(r, off+s.size) {
@@ -135,10 +135,10 @@ func (a *Arena) wipeSlot(ref slotRef) error {
 		}
 	}
 	if s.class < 0 {
-		zeroRun(r, r.mem[s.off:s.off+s.pages*pageSize]) // the whole run, canaries included
+		zeroRun(r, r.mem.bytes()[s.off:s.off+s.pages*pageSize]) // the whole run, canaries included
 		return err
 	}
-	clear(r.mem[off : off+s.size])
+	clear(r.mem.bytes()[off : off+s.size])
 	if err != nil { // restore the canaries for the slot's next user
 		a.writeCanary(r, off-canarySize)
 		a.writeCanary(r, off+s.size)
@@ -196,7 +196,7 @@ func (a *Arena) flushLocked() {
 	opened := a.curProt != protRW && !viaKernel
 	if opened {
 		for _, r := range regs {
-			mustProtect(r.mem, protRW)
+			mustProtect(r.mem.bytes(), protRW)
 		}
 	}
 	if hold != nil {
@@ -211,7 +211,7 @@ func (a *Arena) flushLocked() {
 	}
 	if opened {
 		for _, r := range regs {
-			mustProtect(r.mem, a.curProt)
+			mustProtect(r.mem.bytes(), a.curProt)
 		}
 	}
 	a.finishBatch(large, errs)
