@@ -3,6 +3,8 @@ package keys
 import (
 	"syscall"
 	"unsafe"
+
+	"github.com/pkeyarena/pkeyarena/internal/unix"
 )
 
 // sigset is the kernel's signal set for rt_sigprocmask: one bit per signal, signal n at bit n-1.
@@ -32,15 +34,21 @@ func releaseSignals(old sigset) { sigprocmask(&old, nil) }
 // sigprocmask sets the calling thread's signal mask to *set and stores the previous one in
 // *old when old is not nil. It cannot fail with valid arguments.
 func sigprocmask(set, old *sigset) {
-	const sigSetmask = 2 // SIG_SETMASK
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, sigSetmask, uintptr(unsafe.Pointer(set)),
-		uintptr(unsafe.Pointer(old)), unsafe.Sizeof(*set), 0, 0)
+	var in, out unix.Sigset_t
+	*asBits(&in) = uint64(*set)
+	unix.PthreadSigmask(unix.SIG_SETMASK, &in, &out)
+	if old != nil {
+		*old = sigset(*asBits(&out))
+	}
 }
 
 // signalMask returns the calling thread's signal mask (for tests).
 func signalMask() sigset {
-	var old sigset
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 0, 0, uintptr(unsafe.Pointer(&old)),
-		unsafe.Sizeof(old), 0, 0)
-	return old
+	var out unix.Sigset_t
+	unix.PthreadSigmask(unix.SIG_BLOCK, nil, &out)
+	return sigset(*asBits(&out))
 }
+
+// asBits is the first 64 signals of s: the kernel's word of them, in the first 8 bytes however
+// x/sys splits the set into words on this architecture (little-endian, or 64-bit words).
+func asBits(s *unix.Sigset_t) *uint64 { return (*uint64)(unsafe.Pointer(s)) }

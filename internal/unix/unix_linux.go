@@ -41,6 +41,9 @@ const (
 	RLIMIT_CORE    = linux.RLIMIT_CORE
 	RLIMIT_AS      = linux.RLIMIT_AS
 
+	SIG_BLOCK   = linux.SIG_BLOCK
+	SIG_SETMASK = linux.SIG_SETMASK
+
 	PR_SET_DUMPABLE = linux.PR_SET_DUMPABLE
 	PR_GET_DUMPABLE = linux.PR_GET_DUMPABLE
 )
@@ -50,6 +53,7 @@ type (
 	Rlimit      = linux.Rlimit
 	Iovec       = linux.Iovec
 	RemoteIovec = linux.RemoteIovec
+	Sigset_t    = linux.Sigset_t
 )
 
 var (
@@ -76,6 +80,7 @@ var (
 	Getpagesize    = linux.Getpagesize
 	PrctlRetInt    = linux.PrctlRetInt
 	Prctl          = linux.Prctl
+	PthreadSigmask = linux.PthreadSigmask
 )
 
 // Used by tests that fork.
