@@ -18,7 +18,8 @@
 #   make lint                       gofmt, go vet, staticcheck
 #   make bench                      benchmarks on this machine (never run them in the VM for timings)
 #   make bench-compare              pkeyarena vs mprotect vs memguard (bench/ module)
-#   make fuzz FUZZTIME=10m          fuzz the arena against its model, and at its limits
+#   make fuzz FUZZTIME=10m          fuzz the arena (against its model, and at its limits) and
+#                                   the key parsers
 #   make demo                       the quickstart example
 
 GO        ?= go
@@ -46,7 +47,7 @@ test: cover test-secret test-vm-ppc64le
 
 # Packages whose code runs through domain.DoSecret, again built with runtime/secret's erasure
 # (linux/amd64, arm64). The erasure tests read freed memory and build only without -race.
-SECRET_PKGS ?= ./domain/ ./secrets/
+SECRET_PKGS ?= ./domain/ ./secrets/ ./keys/
 test-secret:
 	@echo "== host: again with GOEXPERIMENT=runtimesecret (DoSecret erases)"
 	GOEXPERIMENT=runtimesecret $(GO) test -race $(TESTFLAGS) $(SECRET_PKGS)
@@ -68,11 +69,13 @@ ifeq ($(HOST_PKU),1)
 	@echo "== host: PKU hardware, every PKU test must run (PKEYARENA_REQUIRE_PKU=1)"
 	PKEYARENA_REQUIRE_PKU=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-pku) $(PKGS)
 	@echo "== host: the same suites in Mprotect mode (PKEYARENA_FORCE_FALLBACK=1)"
-	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) ./arena/ ./domain/ ./guard/ ./secrets/ ./examples/...
+	PKEYARENA_FORCE_FALLBACK=1 $(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) ./arena/ ./domain/ ./guard/ ./secrets/ ./keys/ ./examples/...
 else
 	@echo "== host: no PKU here: Mprotect mode natively; PKU is checked under emulation (make test-vm)"
 	$(GO) test -race $(TESTFLAGS) $(call cover,host-mprotect) $(PKGS)
 endif
+	@echo "== host: the sshagent example (a module of its own, for x/crypto)"
+	cd examples/sshagent && $(GO) test -race $(TESTFLAGS) ./...
 	$(GO) test -tags pkeyarena_softreg -run 'Software|Softreg' ./domain/ ./arena/
 
 # A short fuzz run (CI); run it for 10 minutes or more with FUZZTIME=10m. Each new interesting
@@ -83,6 +86,9 @@ FUZZMIN  ?= 5s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAllocFree -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./arena/
 	$(GO) test -run '^$$' -fuzz FuzzLimits -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./arena/
+	for f in FuzzRead FuzzDER FuzzOpenSSH FuzzBase64; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) ./keys/ || exit 1; \
+	done
 
 vm-deps:
 	@scripts/vm-deps.sh >/dev/null
@@ -139,6 +145,7 @@ lint:
 	GOEXPERIMENT=runtimesecret $(GO) vet $(SECRET_PKGS)
 	GOEXPERIMENT=runtimesecret $(STATICCHECK) $(SECRET_PKGS)
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
+	cd examples/sshagent && $(GO) vet ./... && $(STATICCHECK) ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -120,5 +120,5 @@
 //     them in use than keys, pay that on most switches.
 //   - Standard-library crypto that caches keys by weak pointer (crypto/ed25519.Sign since Go 1.24)
 //     aborts the program when handed arena memory ("getWeakHandle on invalid pointer"), since arena
-//     memory is not Go heap; examples/signer shows how to sign in place instead.
+//     memory is not Go heap; package keys signs in place instead.
 package arena
