@@ -91,7 +91,7 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 		s.stride = s.pages * pageSize
 		s.count = 1
 	}
-	r, p, err := a.pages(s.pages, key)
+	r, p, fresh, err := a.pages(s.pages)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,10 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 	s.lens = make([]int64, s.count+16)[8 : 8+s.count]
 
 	if a.cfg.canaries {
-		restore := a.openSlab(s, key)
+		restore := func() {} // a fresh region is nobody's yet: written as it is
+		if !fresh {
+			restore = a.openSlab(s, key)
+		}
 		if hold != nil {
 			hold("carve")
 		}
@@ -117,32 +120,38 @@ func (a *Arena) carve(c, n int, owner *shard) (*slab, error) {
 		}
 		restore()
 	}
+	if fresh {
+		if err := a.publish(r, key); err != nil {
+			return nil, err
+		}
+	}
 	for i := 0; i < s.pages; i++ {
 		r.slabs[p+i].Store(s)
 	}
 	return s, nil
 }
 
-// pages finds k contiguous free pages, mapping a new region when no region has them (sealed with
-// key k in PKU mode). Called with mu (and, in Mprotect mode, protMu) held.
-func (a *Arena) pages(k int, key pkru.Key) (r *region, first int, err error) {
+// pages finds k contiguous free pages, mapping a new region when no region has them; a new
+// region is returned fresh (newRegion), for the caller to publish. Called with mu (and, in
+// Mprotect mode, protMu) held.
+func (a *Arena) pages(k int) (r *region, first int, fresh bool, err error) {
 	for _, e := range a.regs.Entries() {
 		r := e.Value
 		if p := freeRun(r.used, k); p >= 0 {
 			for i := p; i < p+k; i++ {
 				r.used[i] = true
 			}
-			return r, p, nil
+			return r, p, false, nil
 		}
 	}
-	r, err = a.newRegion(k*pageSize, key)
+	r, err = a.newRegion(k * pageSize)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	for i := 0; i < k; i++ {
 		r.used[i] = true
 	}
-	return r, 0, nil
+	return r, 0, true, nil
 }
 
 func freeRun(used []bool, k int) int {
@@ -159,8 +168,9 @@ func freeRun(used []bool, k int) int {
 	return -1
 }
 
-// newRegion maps, advises, locks and seals a region of at least need bytes.
-func (a *Arena) newRegion(need int, key pkru.Key) (*region, error) {
+// newRegion maps, advises and locks a region of at least need bytes. The region is fresh:
+// read-write, untagged, and nobody's until the caller publishes it.
+func (a *Arena) newRegion(need int) (*region, error) {
 	size := max(a.nextReg, roundUp(need, pageSize))
 	if lim := a.cfg.limit; lim > 0 {
 		left := lim - a.st.reserved.Load()
@@ -186,46 +196,53 @@ func (a *Arena) newRegion(need int, key pkru.Key) (*region, error) {
 			}
 			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
 		}
-		// Sealed before anything else can see it: a region left open by a failure here must
-		// never hold an object.
-		if err := a.seal(mem, key); err != nil {
-			unmapRegion(mapping)
-			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
-		}
-		r := &region{mapping: spanOf(mapping), mem: spanOf(mem), base: addrOf(mem), secret: a.cfg.backing == SecretMem,
-			locked: locked && a.cfg.backing != SecretMem}
-		guardBytes := uintptr(len(mapping)-len(mem)) / 2
-		reg := regions.Region{
-			Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),
-			GuardBelow: guardBytes, GuardAbove: guardBytes, Key: -1,
-		}
-		if vk := a.vk; vk != nil && !softRegister {
-			reg.KeyFunc = func() int {
-				if k, ok := vk.key(); ok {
-					return int(k)
-				}
-				return -1
-			}
-		}
-		r.unregister, err = regions.Register(reg)
-		if err != nil {
-			unmapRegion(mapping)
-			return nil, fmt.Errorf("arena %q: %w", a.cfg.name, err)
-		}
+		r := &region{mapping: spanOf(mapping), mem: spanOf(mem), base: addrOf(mem),
+			secret: a.cfg.backing == SecretMem, locked: locked && a.cfg.backing != SecretMem}
 		r.slabs = make([]atomic.Pointer[slab], len(mem)/pageSize)
 		r.used = make([]bool, len(mem)/pageSize)
-		if err := a.regs.Add(r.base, r.base+uintptr(len(mem)), r); err != nil {
-			r.unregister()
-			unmapRegion(mapping)
-			return nil, fmt.Errorf("arena %q: internal error: %w", a.cfg.name, err)
-		}
-		a.st.reserved.Add(int64(len(mem))) // counted only once the region is kept
-		if locked {
-			a.st.locked.Add(int64(len(mem)))
-		}
 		a.nextReg = min(2*a.nextReg, maxRegion)
 		return r, nil
 	}
+}
+
+// publish seals a new region (the caller has written its first slab's canaries) and only then
+// makes it the arena's: in the region list, guard's registry and the statistics. A region whose
+// seal fails is unmapped, never left open with objects to come in it. Called with mu held, and
+// in PKU mode with key pinned.
+func (a *Arena) publish(r *region, key pkru.Key) error {
+	mapping, mem := r.mapping.bytes(), r.mem.bytes()
+	if err := a.seal(mem, key); err != nil {
+		unmapRegion(mapping)
+		return fmt.Errorf("arena %q: %w", a.cfg.name, err)
+	}
+	guardBytes := uintptr(len(mapping)-len(mem)) / 2
+	reg := regions.Region{
+		Arena: a.cfg.name, Start: addrOf(mapping), End: addrOf(mapping) + uintptr(len(mapping)),
+		GuardBelow: guardBytes, GuardAbove: guardBytes, Key: -1,
+	}
+	if vk := a.vk; vk != nil && !softRegister {
+		reg.KeyFunc = func() int {
+			if k, ok := vk.key(); ok {
+				return int(k)
+			}
+			return -1
+		}
+	}
+	var err error
+	if r.unregister, err = regions.Register(reg); err != nil {
+		unmapRegion(mapping)
+		return fmt.Errorf("arena %q: %w", a.cfg.name, err)
+	}
+	if err := a.regs.Add(r.base, r.base+uintptr(len(mem)), r); err != nil {
+		r.unregister()
+		unmapRegion(mapping)
+		return fmt.Errorf("arena %q: internal error: %w", a.cfg.name, err)
+	}
+	a.st.reserved.Add(int64(len(mem))) // counted only once the region is kept
+	if r.locked || r.secret {
+		a.st.locked.Add(int64(len(mem)))
+	}
+	return nil
 }
 
 // mapRegion maps a region of size usable bytes, or fails as the test hook says.
