@@ -284,6 +284,18 @@ func (d *Domain) Do(fn func() error) error {
 	return fn()
 }
 
+// DoContext is Do that enters with EnterContext: where Do's Enter would panic (every key pinned
+// past the wait, an arena closed), it returns EnterContext's error without running fn. For code
+// that must not panic on a busy or closing arena, such as a signer inside a server.
+func (d *Domain) DoContext(ctx context.Context, fn func() error) error {
+	tok, err := d.EnterContext(ctx)
+	if err != nil {
+		return err
+	}
+	defer tok.Exit()
+	return fn()
+}
+
 func (d *Domain) enterMprotect() error {
 	for i, g := range d.grants {
 		if err := d.plumb[i].Open(g.Access); err != nil {

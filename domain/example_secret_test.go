@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -47,4 +48,17 @@ func ExampleSecretErasureAvailable() {
 	if !domain.SecretErasureAvailable() {
 		fmt.Println("DoSecret runs as Do: build with GOEXPERIMENT=runtimesecret to erase")
 	}
+}
+
+func ExampleDomain_DoSecretContext() {
+	keys, _ := arena.NewArena(arena.Name("keys"))
+	defer keys.Close()
+	secret, _ := keys.Alloc(8)
+	d, _ := domain.New(domain.ReadWrite(keys))
+	err := d.DoSecretContext(context.Background(), func() error {
+		copy(secret, "k3y-b1ts") // copies fn makes are erased where the build erases
+		return nil
+	})
+	fmt.Println(err)
+	// Output: <nil>
 }

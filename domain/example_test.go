@@ -138,3 +138,19 @@ func ExampleDomain_EnterContext() {
 	fmt.Println("entered")
 	// Output: entered
 }
+
+func ExampleDomain_DoContext() {
+	keys, _ := arena.NewArena(arena.Name("keys"))
+	secret, _ := keys.Alloc(8)
+	d, _ := domain.New(domain.ReadWrite(keys))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := d.DoContext(ctx, func() error { copy(secret, "k3y-b1ts"); return nil })
+	fmt.Println(err)
+	keys.Close()
+	err = d.DoContext(ctx, func() error { return nil }) // an error, not a panic
+	fmt.Println(errors.Is(err, arena.ErrClosed))
+	// Output:
+	// <nil>
+	// true
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/arenatest"
 )
 
 // Misuse of tokens that the register alone cannot see panics, names the domains, and changes
@@ -121,4 +122,23 @@ func TestEnterContextDone(t *testing.T) {
 		t.Errorf("inside EnterContext's domain: %+v", got)
 	}
 	tok.Exit()
+}
+
+// DoContext and DoSecretContext return Enter's failure instead of panicking, without running fn.
+func TestDoContextReturnsEnterErrors(t *testing.T) {
+	a := arenatest.NewArena(t, arena.Name("closing"))
+	d := newDomain(t, domain.ReadWrite(a))
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, do := range map[string]func(context.Context, func() error) error{
+		"DoContext": d.DoContext, "DoSecretContext": d.DoSecretContext,
+	} {
+		ran := false
+		err := do(context.Background(), func() error { ran = true; return nil })
+		if !errors.Is(err, arena.ErrClosed) || ran {
+			t.Errorf("%s over a closed arena: %v, fn ran %v; want ErrClosed and fn not run",
+				name, err, ran)
+		}
+	}
 }

@@ -2,6 +2,8 @@
 
 package domain
 
+import "context"
+
 // DoSecret is Do, run inside runtime/secret.Do when the program is built with
 // GOEXPERIMENT=runtimesecret on linux/amd64 or linux/arm64 (SecretErasureAvailable): fn runs
 // inside the domain, and copies of protected bytes that fn leaves outside the arenas are erased.
@@ -26,6 +28,12 @@ package domain
 // value is not erased while reachable); after runtime.Goexit in fn the stack is erased when the
 // goroutine ends. DoSecret nests, also inside secret.Do: each level erases when it returns.
 func (d *Domain) DoSecret(fn func() error) error { return d.Do(fn) }
+
+// DoSecretContext is DoSecret that enters with EnterContext, as DoContext does: it returns the
+// error instead of panicking when no key can be had before ctx is done or an arena is closed.
+func (d *Domain) DoSecretContext(ctx context.Context, fn func() error) error {
+	return d.DoContext(ctx, fn)
+}
 
 // SecretErasure reports whether the calling goroutine runs inside DoSecret (or any
 // runtime/secret.Do) on a build and platform where the runtime erases: called inside fn, it

@@ -3,6 +3,7 @@
 package domain
 
 import (
+	"context"
 	"runtime/secret"
 	"sync"
 )
@@ -33,6 +34,14 @@ import (
 func (d *Domain) DoSecret(fn func() error) error {
 	var err error
 	secret.Do(func() { err = d.Do(fn) })
+	return err
+}
+
+// DoSecretContext is DoSecret that enters with EnterContext, as DoContext does: it returns the
+// error instead of panicking when no key can be had before ctx is done or an arena is closed.
+func (d *Domain) DoSecretContext(ctx context.Context, fn func() error) error {
+	var err error
+	secret.Do(func() { err = d.DoContext(ctx, fn) })
 	return err
 }
 

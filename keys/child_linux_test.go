@@ -11,6 +11,8 @@ func runChild(role string) int {
 	switch role {
 	case scanChild:
 		return childHeapScan()
+	case setxidChild:
+		return childSetxid()
 	}
 	return 2
 }

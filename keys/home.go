@@ -1,6 +1,8 @@
 package keys
 
 import (
+	"context"
+
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
 )
@@ -46,7 +48,9 @@ func (h *home) release() error {
 // wipes what fn's callees left below this frame, and clearVectors zeroes the vector registers
 // before the signals come.
 func (h *home) do(fn func() error) error {
-	return h.dom.DoSecret(func() error {
+	ctx, cancel := context.WithTimeout(context.Background(), arena.KeyWait)
+	defer cancel()
+	return h.dom.DoSecretContext(ctx, func() error { // an error, not a panic, when it cannot enter
 		held := holdSignals()
 		defer releaseSignals(held)
 		scrubStack()
@@ -62,7 +66,9 @@ func (h *home) free(b []byte) error {
 	if b == nil {
 		return nil
 	}
-	err := h.dom.Do(func() error {
+	ctx, cancel := context.WithTimeout(context.Background(), arena.KeyWait)
+	defer cancel()
+	err := h.dom.DoContext(ctx, func() error {
 		clear(b)
 		return nil
 	})

@@ -118,15 +118,22 @@ func readAll(h *home, r io.Reader, hint int) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	n, idle := 0, 0
+	n, idle, done := 0, 0, false
+	defer func() { // a reader that panics: wipe and free what it filled, then go on panicking
+		if !done {
+			h.discard(buf)
+		}
+	}()
 	for {
 		if n == len(buf) {
 			if len(buf) > MaxInputSize {
+				done = true
 				h.discard(buf)
 				return nil, 0, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxInputSize)
 			}
 			bigger, err := h.arena.Alloc(min(2*len(buf), MaxInputSize+1))
 			if err != nil {
+				done = true
 				h.discard(buf)
 				return nil, 0, err
 			}
@@ -136,18 +143,22 @@ func readAll(h *home, r io.Reader, hint int) ([]byte, int, error) {
 		}
 		m, err := r.Read(buf[n:])
 		if m < 0 || m > len(buf)-n {
+			done = true
 			h.discard(buf)
 			return nil, 0, errors.New("reader returned an invalid count")
 		}
 		n += m
 		switch {
 		case err == io.EOF:
+			done = true
 			return buf, n, nil
 		case err != nil:
+			done = true
 			h.discard(buf)
 			return nil, 0, err
 		case m == 0:
 			if idle++; idle >= 100 {
+				done = true
 				h.discard(buf)
 				return nil, 0, io.ErrNoProgress
 			}

@@ -15,6 +15,11 @@ type sigset uint64
 const synchronous = 1<<(syscall.SIGSEGV-1) | 1<<(syscall.SIGBUS-1) | 1<<(syscall.SIGFPE-1) |
 	1<<(syscall.SIGILL-1) | 1<<(syscall.SIGTRAP-1) | 1<<(syscall.SIGSYS-1)
 
+// allThreads are the signals with which the runtime (sigPerThreadSyscall, for setuid and the
+// other calls that must run on every thread) and glibc (SIGCANCEL, SIGSETXID) make every thread
+// do something while the world waits: held on one thread, they would freeze the process.
+const allThreads = 1<<(32-1) | 1<<(33-1)
+
 // holdSignals blocks every asynchronous signal on the calling thread (locked: it runs inside a
 // domain) and returns the mask to restore. A signal handled during a signature would leave the
 // registers it interrupted, key material among them, in the signal frame the kernel writes on
@@ -23,7 +28,7 @@ const synchronous = 1<<(syscall.SIGSEGV-1) | 1<<(syscall.SIGBUS-1) | 1<<(syscall
 // The Go runtime still preempts the goroutine at function calls; only its signal-based
 // preemption waits.
 func holdSignals() sigset {
-	block, old := ^sigset(synchronous), sigset(0)
+	block, old := ^sigset(synchronous|allThreads), sigset(0)
 	sigprocmask(&block, &old)
 	return old
 }

@@ -50,9 +50,14 @@ type keyRef struct {
 // Algorithm reports the kind of key.
 func (s *Signer) Algorithm() Algorithm { return s.alg }
 
-// Public returns the public key: an ed25519.PublicKey or an *ecdsa.PublicKey. It stays usable
-// after Close.
-func (s *Signer) Public() crypto.PublicKey { return s.pub }
+// Public returns the public key: an ed25519.PublicKey (a copy) or an *ecdsa.PublicKey. It stays
+// usable after Close.
+func (s *Signer) Public() crypto.PublicKey {
+	if pub, ok := s.pub.(ed25519.PublicKey); ok {
+		return append(ed25519.PublicKey(nil), pub...)
+	}
+	return s.pub
+}
 
 // Sign signs inside the key's domain, reading the key where it lies in the arena.
 //
@@ -99,6 +104,10 @@ func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) (
 	}
 	if opts != nil && opts.HashFunc() != 0 && len(digest) != opts.HashFunc().Size() {
 		return nil, fmt.Errorf("keys: Sign: digest of %d bytes for %v", len(digest), opts.HashFunc())
+	}
+	if random == nil && (opts == nil || opts.HashFunc() == 0) {
+		return nil, fmt.Errorf("keys: Sign: a deterministic ECDSA signature (random nil) needs "+
+			"opts naming the digest's hash: %w", ErrUnsupported)
 	}
 	var sig []byte
 	err := s.home.do(func() error {
@@ -185,3 +194,9 @@ func (s *Signer) Close() error {
 func (s *Signer) String() string {
 	return fmt.Sprintf("keys.Signer{%v, %v}", s.alg, s.home.arena)
 }
+
+// GoString is String: %#v must not print the fields, which hold the key's arena memory.
+func (s *Signer) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no formatting of a Signer reads its key.
+func (s *Signer) Format(f fmt.State, verb rune) { fmt.Fprint(f, s.String()) }
