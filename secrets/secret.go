@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -82,8 +83,9 @@ func (s Secret) Len() int {
 
 // Use runs fn with the secret's bytes, readable and writable, inside the Store's read-write
 // domain and, where the build has it, with runtime/secret's erasure of fn's temporaries
-// (domain.DoSecret, whose contract applies). It returns fn's error, ErrDestroyed, or an error
-// wrapping arena.ErrClosed when the Store's arena was closed.
+// (domain.DoSecret, whose contract applies). It returns fn's error, ErrDestroyed, an error
+// wrapping arena.ErrClosed when the Store's arena was closed, or one wrapping
+// arena.ErrKeysPinned when no protection key frees up within arena.KeyWait.
 //
 // The slice is valid only until fn returns: afterwards it faults (in Mprotect mode, while no
 // other Use of the Store runs), and after Destroy it is another secret's memory. Inside fn
@@ -93,8 +95,7 @@ func (s Secret) Len() int {
 // belong in one Store. Use nests: a Use inside fn, of this Secret or another, works; of a
 // Secret being destroyed it returns ErrDestroyed. Many Uses may run at once, on any
 // goroutines. A nil fn is a programming error: Use panics with "secrets: Use of a nil
-// function". Like domain.Enter, Use panics when no protection key frees up within
-// arena.KeyWait.
+// function".
 func (s Secret) Use(fn func(b []byte) error) error { return s.use(fn, false) }
 
 // UseReadOnly is Use with a read-only grant: a write to the bytes inside fn faults (a
@@ -120,7 +121,9 @@ func (s Secret) use(fn func([]byte) error, readOnly bool) error {
 	if readOnly {
 		d = h.st.ro
 	}
-	return d.DoSecret(func() error { return fn(buf) })
+	ctx, cancel := context.WithTimeout(context.Background(), arena.KeyWait)
+	defer cancel()
+	return d.DoSecretContext(ctx, func() error { return fn(buf) })
 }
 
 // acquire counts a Use in and returns the slot, or ErrDestroyed.
