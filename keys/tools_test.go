@@ -11,36 +11,24 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pkeyarena/pkeyarena/internal/clitest"
 )
 
-// needTool returns the path of a command-line tool. Without it the test skips, except in CI
-// (CI=true), where it fails: CI installs openssl and openssh-client.
+// needTool returns the path of a command-line tool (clitest.NeedTool): CI installs openssl and
+// openssh-client.
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (install openssl and openssh-client): %v", name, err)
-		}
-		t.Skipf("needs %s: %v", name, err)
-	}
-	return path
+	return clitest.NeedTool(t, name, "openssl and openssh-client")
 }
 
-// run runs a tool and fails the test with its output when it fails.
+// run runs a tool in dir and fails the test with its output when it fails.
 func run(t testing.TB, dir, name string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return out
+	return []byte(clitest.Cmd{Dir: dir}.Must(t, name, args...))
 }
 
 // Keys made by openssl, in each format it writes, load and give the public key openssl

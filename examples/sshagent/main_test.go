@@ -19,8 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/pkeyarena/pkeyarena/internal/clitest"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -37,45 +37,23 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// toolTimeout bounds each client run, so that a hung client fails the test rather than hanging
-// it; nothing waits on it for synchronisation.
-const toolTimeout = time.Minute
-
-// needTool returns the path of a command-line tool. Without it the test skips, except in CI
-// (CI=true), where it fails: CI installs openssh-client.
+// needTool returns the path of a command-line tool (clitest.NeedTool): CI installs
+// openssh-client.
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (install openssh-client): %v", name, err)
-		}
-		t.Skipf("needs %s: %v", name, err)
-	}
-	return path
+	return clitest.NeedTool(t, name, "openssh-client")
 }
 
 // tool runs a command with the environment additions env and stdin, and returns its combined
 // output and error.
 func tool(t *testing.T, env []string, stdin, name string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return clitest.Cmd{Env: env, Stdin: stdin}.Run(name, args...)
 }
 
 // mustTool is tool that fails the test when the command fails.
 func mustTool(t *testing.T, env []string, stdin, name string, args ...string) string {
 	t.Helper()
-	out, err := tool(t, env, stdin, name, args...)
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
-	}
-	return out
+	return clitest.Cmd{Env: env, Stdin: stdin}.Must(t, name, args...)
 }
 
 // sshKey is a key ssh-keygen made for a test.
@@ -138,22 +116,7 @@ func goKeys(t *testing.T, dir string) []sshKey {
 	return out
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = clitest.Buffer
 
 // startAgent runs the agent in this process on a socket in a fresh directory and returns the
 // socket's path and a function that stops it and returns its output and run's error.

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkeyarena/pkeyarena/internal/clitest"
 	"go.uber.org/goleak"
 )
 
@@ -39,37 +40,21 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// toolTimeout bounds each client run, so that a hung handshake fails the test rather than
-// hanging it; nothing waits on it for synchronisation.
-const toolTimeout = time.Minute
+// toolTimeout bounds each client run (clitest.Timeout).
+const toolTimeout = clitest.Timeout
 
-// needTool returns the path of a command-line tool. Without it the test skips, except in CI
-// (CI=true), where it fails: CI installs openssl and curl.
+// needTool returns the path of a command-line tool (clitest.NeedTool): CI installs openssl and
+// curl.
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (install openssl and curl): %v", name, err)
-		}
-		t.Skipf("needs %s: %v", name, err)
-	}
-	return path
+	return clitest.NeedTool(t, name, "openssl and curl")
 }
 
 // tool runs a command with stdin and returns its combined output; it fails the test when the
 // command fails.
 func tool(t *testing.T, stdin string, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return clitest.Cmd{Stdin: stdin}.Must(t, name, args...)
 }
 
 // selfSigned makes a key and a self-signed certificate for 127.0.0.1 and localhost with
@@ -152,22 +137,7 @@ func startServer(t *testing.T, args ...string) *server {
 	return s
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = clitest.Buffer
 
 // Go's TLS client gets the page over TLS 1.2 and 1.3, verifying the certificate, from keys
 // made by the standard library; stopping the server closes the key.
