@@ -66,8 +66,8 @@ func (s *Signer) Public() crypto.PublicKey {
 // with a Context selects Ed25519ctx or adds the context to Ed25519ph. random is not used. The
 // key is read in place: no byte of it, and none of the scalar and nonce derived from it, is
 // copied into the Go heap (the hashes run over arena scratch memory as long as the message,
-// which Sign allocates in the key's arena and wipes), and the stack the signature used is
-// wiped before Sign returns.
+// which Sign allocates in the key's arena and wipes: a service that signs what clients send
+// should bound its length), and the stack the signature used is wiped before Sign returns.
 //
 // ECDSA signs digest, which must be opts.HashFunc()'s output when opts names a hash, and
 // returns an ASN.1 signature. With random nil the signature is deterministic (RFC 6979, opts

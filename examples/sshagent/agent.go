@@ -23,6 +23,7 @@ var (
 	errLocked    = errors.New("sshagent: locked")
 	errNoKey     = errors.New("sshagent: no such key")
 	errFlags     = errors.New("sshagent: signature flags apply to RSA keys only")
+	errTooLong   = errors.New("sshagent: data to sign longer than 64 KiB")
 	errPassword  = errors.New("sshagent: wrong passphrase")
 )
 
@@ -82,13 +83,23 @@ func (a *keyAgent) Sign(key ssh.PublicKey, data []byte) (*ssh.Signature, error) 
 	return a.SignWithFlags(key, data, 0)
 }
 
-// SignWithFlags is Sign; the flags select RSA's hash, and these keys are not RSA.
+// maxSignData bounds what a client may have signed. What SSH signs is small (a session hash, or
+// for ssh-keygen -Y sign a hash of the file), and an Ed25519 signature in place needs arena
+// memory as long as the data: without a bound, any client could have each key's arena hold
+// 16 MiB (the protocol's largest message) of locked memory.
+const maxSignData = 64 << 10
+
+// SignWithFlags is Sign; the flags select RSA's hash, and these keys are not RSA. Data longer
+// than maxSignData is refused.
 func (a *keyAgent) SignWithFlags(key ssh.PublicKey, data []byte, flags agent.SignatureFlags) (*ssh.Signature, error) {
 	if a.isLocked() {
 		return nil, errLocked
 	}
 	if flags != 0 {
 		return nil, errFlags
+	}
+	if len(data) > maxSignData {
+		return nil, errTooLong
 	}
 	want := key.Marshal()
 	for _, k := range a.keys {

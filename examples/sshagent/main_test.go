@@ -317,6 +317,12 @@ func TestAgentProtocol(t *testing.T) {
 	if _, err := client.Sign(unknown, data); err == nil {
 		t.Error("signed with a key the agent does not hold")
 	}
+	if _, err := client.Sign(listed[0], make([]byte, maxSignData+1)); err == nil {
+		t.Error("signed more than maxSignData bytes")
+	}
+	if _, err := client.Sign(listed[0], make([]byte, maxSignData)); err != nil {
+		t.Errorf("Sign of maxSignData bytes: %v", err)
+	}
 	if _, err := client.Extension("session-bind@openssh.com", nil); !errors.Is(err, agent.ErrExtensionUnsupported) {
 		t.Errorf("Extension: %v, want ErrExtensionUnsupported", err)
 	}
