@@ -109,7 +109,7 @@ func TestBackstopOpensNothing(t *testing.T) {
 		}
 	})()
 	a = nil
-	collectUntil(ran)
+	pkutest.CollectUntil(ran)
 	if n := arena.Keys().Keys; n > keys {
 		t.Errorf("the backstop left %d keys held, %d before", n, keys)
 	}
@@ -129,7 +129,7 @@ func TestHeldSliceOfUnreachableArena(t *testing.T) {
 		}
 	})()
 	a = nil
-	collectUntil(done)
+	pkutest.CollectUntil(done)
 	if !pkutest.ReadFault(held) {
 		t.Error("a slice of an unreachable arena is still readable after its backstop ran")
 	}
@@ -164,19 +164,5 @@ func TestMaintenanceOpensNothing(t *testing.T) {
 	within(t, a, pkru.ReadOnly, func() { ok = holds(live, 7) })
 	if !ok {
 		t.Error("the live secret changed")
-	}
-}
-
-// collectUntil runs the garbage collector until done is closed (by a hook at the end of a
-// cleanup backstop); a backstop that never runs fails the test by its timeout.
-func collectUntil(done <-chan struct{}) {
-	for {
-		runtime.GC()
-		select {
-		case <-done:
-			return
-		default:
-			runtime.Gosched()
-		}
 	}
 }

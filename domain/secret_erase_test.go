@@ -12,6 +12,7 @@ import (
 	"weak"
 
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 // sentinel fills the arena secret that the tests copy out of the arena.
@@ -111,22 +112,7 @@ func TestDoSecretErasesHeap(t *testing.T) {
 				}
 				return nil
 			})
-			for i := 0; ; i++ {
-				live := 0
-				for _, p := range ptrs {
-					if p.Value() != nil {
-						live++
-					}
-				}
-				if live == 0 {
-					break
-				}
-				if i == 20 {
-					t.Fatalf("%d heap copies still reachable after %d collections", live, i)
-				}
-				runtime.GC()
-			}
-			runtime.GC() // the sweep that frees, and erases, the last of them is done
+			pkutest.CollectAll(t, ptrs[:])
 			intact := 0
 			for _, addr := range addrs {
 				if sentinels(addr, int(unsafe.Sizeof(blob{}))) > 0 {

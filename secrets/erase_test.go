@@ -12,6 +12,7 @@ import (
 	"weak"
 
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 )
 
 // heapCopy is a copy of a secret in the Go heap, of a size class little else here uses.
@@ -60,22 +61,7 @@ func TestUseErasesHeapCopies(t *testing.T) {
 					addrs[i], ptrs[i] = uintptr(unsafe.Pointer(c)), weak.Make(c)
 				}
 			})
-			for i := 0; ; i++ {
-				live := 0
-				for _, p := range ptrs {
-					if p.Value() != nil {
-						live++
-					}
-				}
-				if live == 0 {
-					break
-				}
-				if i == 20 {
-					t.Fatalf("%d copies still reachable after %d collections", live, i)
-				}
-				runtime.GC()
-			}
-			runtime.GC()
+			pkutest.CollectAll(t, ptrs[:])
 			found := 0
 			for _, addr := range addrs {
 				mem := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), addr)), len(heapCopy{}))

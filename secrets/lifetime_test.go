@@ -7,22 +7,9 @@ import (
 	"weak"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/internal/pkutest"
 	"github.com/pkeyarena/pkeyarena/secrets"
 )
-
-// collectUntil runs the garbage collector until done is closed (by the cleanup hook); a cleanup
-// that never runs fails the test by its timeout.
-func collectUntil(done <-chan struct{}) {
-	for {
-		runtime.GC()
-		select {
-		case <-done:
-			return
-		default:
-			runtime.Gosched()
-		}
-	}
-}
 
 // cleanupRan returns a channel closed when a cleanup has freed a slot of a.
 func cleanupRan(t *testing.T, a *arena.Arena) <-chan struct{} {
@@ -49,7 +36,7 @@ func TestCleanupFreesUnreachable(t *testing.T) {
 	if n := objects(a); n != 1 {
 		t.Fatalf("%d objects before collection, want 1", n)
 	}
-	collectUntil(done)
+	pkutest.CollectUntil(done)
 	if n := objects(a); n != 0 {
 		t.Errorf("%d objects after the cleanup, want 0", n)
 	}
