@@ -6,7 +6,7 @@ import (
 	"weak"
 )
 
-type blob struct{ b [64]byte }
+type blob struct{ _ [64]byte }
 
 // CollectAll returns once the objects are gone; CollectUntil once its channel is closed, which a
 // cleanup closes here.
