@@ -14,9 +14,9 @@
 // With protection keys (Mode PKU), Enter locks the goroutine to its OS thread and writes the
 // thread's rights register: the domain's arenas get their granted access, every other arena of
 // this library is denied, and the register bits of keys owned by other code are untouched. No
-// system call, no allocation: two register writes, a few loads and, per granted arena, two atomic
-// counter updates that pin its key, nanoseconds. Every other thread, and this one
-// after Exit, faults on the arenas' bytes.
+// system call and no allocation (below three nested domains: one small one per Enter): two
+// register writes, a few loads and, per granted arena, two atomic counter updates that pin its
+// key. Every other thread, and this one after Exit, faults on the arenas' bytes.
 //
 // # More arenas than keys
 //
@@ -38,11 +38,14 @@
 //
 // # Why Enter returns a token
 //
-// Go has no goroutine-local storage. Enter's Token carries what Exit needs (the previous register
-// value and the value Enter wrote), so nesting needs no stack of its own and nothing is allocated.
-// Exit checks that the register still holds what its Enter wrote: an Exit out of order (an outer
-// domain exited before an inner one), an Exit on another goroutine, or an Exit without Enter
-// panics with both values, rather than leave the thread with rights nobody meant it to have.
+// Go has no goroutine-local storage. Enter's Token carries what Exit needs: the domain, its number
+// among the goroutine's live tokens, and where Enter saved the register it found and the value it
+// wrote (in a fixed per-goroutine table for the first three nested domains, on the heap below
+// that). Exit panics, before changing anything, when its token is not the calling goroutine's
+// innermost live one (an outer domain exited before an inner one, a token exited twice or on
+// another goroutine) or when the register no longer holds what its Enter wrote, rather than
+// leave the thread with rights nobody meant it to have. Goroutines the table cannot track (a full
+// slot, or an architecture other than amd64, arm64 and ppc64) get the register check only.
 //
 // # What the thread model rests on
 //

@@ -117,12 +117,12 @@ func (d *Domain) Mode() arena.Mode { return d.mode }
 func (d *Domain) String() string { return d.name }
 
 // Token is what Enter returns and Exit consumes. Its zero value is not a valid token.
+//
+// (Four words at most, so that the compiler keeps a Token in registers rather than copying it
+// through memory between Enter, the caller and Exit.)
 type Token struct {
-	d     *Domain
-	saved pkru.Rights // the register before Enter
-	wrote pkru.Rights // the register Enter wrote
-	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares
-
+	d   *Domain
+	f   *frame     // the register as Enter found and left it (nesting.go); nil in Mprotect mode
 	ent *nestEntry // the goroutine's nesting entry (nesting.go); nil: untracked
 	ids uint64     // this token's number in it (low half), the one it nests in (high half)
 }
@@ -212,8 +212,7 @@ func (d *Domain) enter(wait time.Duration, done <-chan struct{}) (Token, error) 
 			runtime.UnlockOSThread()
 			return Token{}, err
 		}
-		e, ids := push()
-		return Token{d: d, ent: e, ids: ids}, nil
+		return push(d, false), nil
 	}
 	mine, rights := d.mask, d.rights
 	for i := range d.grants {
@@ -239,8 +238,9 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 	saved := readRights()
 	wrote := saved&^mask | deny&^mine | rights
 	writeRights(wrote)
-	e, ids := push()
-	return Token{d: d, saved: saved, wrote: wrote, mask: mask, ent: e, ids: ids}
+	t := push(d, true)
+	*t.f = frame{saved: saved, wrote: wrote, mask: mask}
+	return t
 }
 
 // Exit restores the library's keys to the rights the thread had before the matching Enter (the
@@ -258,15 +258,16 @@ func (t Token) Exit() {
 		runtime.UnlockOSThread()
 		return
 	}
+	f := t.f
 	cur := readRights()
-	if cur&t.mask != t.wrote&t.mask {
+	if cur&f.mask != f.wrote&f.mask {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this "+
 			"domain's Enter wrote %v (an inner domain was not exited, this token was exited "+
-			"already, or Exit runs on another goroutine)", t.d, cur, t.wrote))
+			"already, or Exit runs on another goroutine)", t.d, cur, f.wrote))
 	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.
-	writeRights(cur&^t.mask | t.saved&t.mask)
+	writeRights(cur&^f.mask | f.saved&f.mask)
 	if !t.d.fixed {
 		for i := range t.d.grants {
 			t.d.plumb[i].UnpinKey() // after the register no longer grants the keys

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
@@ -15,8 +16,8 @@ import (
 // nothing: the thread keeps its access, and once the tokens are exited in order, the arena
 // closes (no pin or open left behind). Both modes.
 func TestMisusePanicsAndKeepsState(t *testing.T) {
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" {
-		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64le, not %s",
+	if !slices.Contains([]string{"amd64", "arm64", "ppc64le", "ppc64"}, runtime.GOARCH) {
+		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64, not %s",
 			runtime.GOARCH)
 	}
 	t.Run("same domain nested, outer exited first", func(t *testing.T) {
@@ -36,6 +37,52 @@ func TestMisusePanicsAndKeepsState(t *testing.T) {
 		}
 		if err := a.Close(); err != nil {
 			t.Errorf("Close after the tokens were exited in order: %v", err)
+		}
+	})
+	t.Run("nested deeper than the goroutine's entry keeps frames", func(t *testing.T) {
+		a, b := newArena(t, "deep-a"), newArena(t, "deep-b")
+		ba, bb := alloc(t, a, 32), alloc(t, b, 32)
+		A, B := newDomain(t, domain.ReadWrite(a)), newDomain(t, domain.ReadOnly(b))
+		perThread := A.Mode() == arena.PKU
+		want := func(i int) (access, access) { // inside the i-th domain entered, from 0
+			switch {
+			case !perThread: // process-wide: the union of every domain inside
+				return access{true, true}, access{read: i > 0}
+			case i%2 == 0:
+				return access{true, true}, access{}
+			}
+			return access{}, access{read: true}
+		}
+		const depth = 8
+		var toks []domain.Token
+		for i := range depth {
+			d := A
+			if i%2 == 1 {
+				d = B
+			}
+			toks = append(toks, d.Enter())
+			if wa, wb := want(i); probe(ba) != wa || probe(bb) != wb {
+				t.Errorf("entered %d deep: a %+v b %+v, want %+v %+v", i+1, probe(ba),
+					probe(bb), wa, wb)
+			}
+		}
+		mustPanic(t, "Exit of a token 3 levels down", "not the innermost", toks[depth-4].Exit)
+		for i := depth - 1; i >= 0; i-- {
+			toks[i].Exit()
+			if i == 0 {
+				break
+			}
+			if wa, wb := want(i - 1); probe(ba) != wa || probe(bb) != wb {
+				t.Errorf("back at depth %d: a %+v b %+v, want %+v %+v", i, probe(ba), probe(bb),
+					wa, wb)
+			}
+		}
+		if got := probe(ba); got != (access{}) {
+			t.Errorf("after every Exit: a %+v", got)
+		}
+		mustPanic(t, "a deep token exited twice", "unbalanced or interleaved", toks[depth-1].Exit)
+		if err := a.Close(); err != nil {
+			t.Errorf("Close: %v", err)
 		}
 	})
 	t.Run("token exited on another goroutine inside the same domain", func(t *testing.T) {

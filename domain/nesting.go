@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pkeyarena/pkeyarena/internal/gid"
+	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
 // Each goroutine inside a domain has an entry here: the innermost of its live tokens. Enter
@@ -13,24 +14,37 @@ import (
 // another goroutine). The register check in Exit cannot see these cases when two tokens wrote
 // the same rights (the same domain nested, or entered on two goroutines).
 //
+// The entry also keeps, for its first nestFrames tokens, what Enter read and wrote to the
+// register, so that a Token stays small enough to travel in machine registers (see Token).
+//
 // Entries live in a fixed table of small buckets indexed by a hash of the goroutine's identifier
 // (internal/gid): no allocation, and each entry is written only by its goroutine. A goroutine
 // whose bucket is full, or a platform without identifiers, is not tracked: its tokens get only
-// the register check.
+// the register check, and keep their frames on the heap, as do tokens nested deeper.
 
 const (
 	nestBuckets = 1 << 13 // more than the runtime's default limit of 10 000 threads, twice over
 	nestWays    = 2
+	nestFrames  = 3 // nesting depth whose frames live in the entry
 )
 
-type nestEntry struct {
-	g    atomic.Uintptr // owning goroutine; 0: free
-	top  uint32         // id of the innermost live token; 0: none (owner only)
-	next uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
-	_    [16]byte
+// frame is what Exit needs of the register as Enter found and left it.
+type frame struct {
+	saved pkru.Rights // the register before Enter
+	wrote pkru.Rights // the register Enter wrote
+	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares and restores
 }
 
-// A bucket fills one 64-byte cache line.
+type nestEntry struct {
+	g      atomic.Uintptr // owning goroutine; 0: free
+	top    uint32         // id of the innermost live token; 0: none (owner only)
+	next   uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
+	depth  uint32         // live tokens (owner only)
+	frames [nestFrames]frame
+	_      [128 - 24 - nestFrames*24]byte
+}
+
+// An entry fills two 64-byte cache lines, or one 128-byte line.
 var nest [nestBuckets][nestWays]nestEntry
 
 // goldenRatio64 spreads identifiers (aligned addresses) over the buckets (Fibonacci hashing).
@@ -56,21 +70,28 @@ func entryFor(g uintptr) *nestEntry {
 	return nil
 }
 
-// push records a new innermost token for the calling goroutine and returns its entry, number
-// and the number of the token it nests in. (Values, not a *Token: a Token whose address is taken
-// lives in memory, and copying it costs Enter more than the whole check.)
-func push() (e *nestEntry, ids uint64) {
-	e = entryFor(gid.Current())
-	if e == nil {
-		return nil, 0
+// push records a new innermost token of d for the calling goroutine and returns it, with a frame
+// for the register when saves is set (PKU mode).
+func push(d *Domain, saves bool) Token {
+	t := Token{d: d}
+	e := entryFor(gid.Current())
+	if e != nil {
+		e.next++
+		if e.next == 0 { // 0 means none
+			e.next = 1
+		}
+		t.ent, t.ids = e, uint64(e.top)<<32|uint64(e.next)
+		e.top = e.next
+		e.depth++
+		if saves && e.depth <= nestFrames {
+			t.f = &e.frames[e.depth-1]
+			return t
+		}
 	}
-	e.next++
-	if e.next == 0 { // 0 means none
-		e.next = 1
+	if saves {
+		t.f = new(frame)
 	}
-	ids = uint64(e.top)<<32 | uint64(e.next)
-	e.top = e.next
-	return e, ids
+	return t
 }
 
 // checkTop panics unless token number id of d, in entry e, is the calling goroutine's innermost
@@ -96,6 +117,7 @@ func badExit(d *Domain, e *nestEntry, id uint32) {
 func pop(e *nestEntry, prev uint32) {
 	if e != nil {
 		e.top = prev
+		e.depth--
 		if prev == 0 {
 			e.g.Store(0)
 		}

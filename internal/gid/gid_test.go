@@ -8,7 +8,8 @@ import (
 // Goroutines that run at once get different identifiers; one goroutine keeps its identifier
 // across scheduling and stack growth.
 func TestCurrent(t *testing.T) {
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" &&
+		runtime.GOARCH != "ppc64" {
 		if Current() != 0 {
 			t.Fatal("an identifier on an architecture without one")
 		}

@@ -1,3 +1,5 @@
+//go:build ppc64 || ppc64le
+
 #include "textflag.h"
 
 // func current() uintptr

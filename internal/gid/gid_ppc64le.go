@@ -1,6 +1,0 @@
-package gid
-
-// current is implemented in gid_ppc64le.s.
-//
-//go:noescape
-func current() uintptr
