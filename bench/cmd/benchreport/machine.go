@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ type machine struct {
 	mode      string // modeLabel of the arenas measured
 	date      string
 	count     int // runs of each benchmark
+	vcpus     int
 }
 
 // Mode labels: what protected the measured arenas.
@@ -60,7 +62,7 @@ func describe(cfg map[string]string, mode string, count int) machine {
 	if m.cpu == "" {
 		m.cpu = "unknown CPU"
 	}
-	m.cpu = fmt.Sprintf("%s, %d vCPU", m.cpu, runtime.NumCPU())
+	m.vcpus = runtime.NumCPU()
 	m.kernel = runtime.GOOS
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.kernel = "Linux " + strings.TrimSpace(string(b))
@@ -73,5 +75,29 @@ func describe(cfg map[string]string, mode string, count int) machine {
 }
 
 func (m machine) String() string {
-	return fmt.Sprintf("%s; %s; %s; %s; %s", m.cpu, m.kernel, m.goVersion, m.mode, m.date)
+	return fmt.Sprintf("%s, %d vCPU; %s; %s; %s; %s", m.cpu, m.vcpus, m.kernel, m.goVersion,
+		m.mode, m.date)
+}
+
+// header describes m as benchfmt configuration lines, for the head of a raw output file (the
+// CPU is in go test's own "cpu:" line).
+func (m machine) header() string {
+	return fmt.Sprintf("pkeyarena-mode: %s\npkeyarena-kernel: %s\npkeyarena-go: %s\n"+
+		"pkeyarena-date: %s\npkeyarena-runs: %d\npkeyarena-vcpus: %d\n",
+		m.mode, m.kernel, m.goVersion, m.date, m.count, m.vcpus)
+}
+
+// machineFrom is the machine that header lines, and go test's cpu line, describe.
+func machineFrom(cfg map[string]string) (machine, error) {
+	m := machine{cpu: cfg["cpu"], mode: cfg["pkeyarena-mode"], kernel: cfg["pkeyarena-kernel"],
+		goVersion: cfg["pkeyarena-go"], date: cfg["pkeyarena-date"]}
+	var err1, err2 error
+	m.count, err1 = strconv.Atoi(cfg["pkeyarena-runs"])
+	m.vcpus, err2 = strconv.Atoi(cfg["pkeyarena-vcpus"])
+	if m.mode == "" || m.date == "" || err1 != nil || err2 != nil {
+		return machine{}, fmt.Errorf("raw files without the machine's header lines (mode %q, "+
+			"date %q, runs %q, vcpus %q)", m.mode, m.date, cfg["pkeyarena-runs"],
+			cfg["pkeyarena-vcpus"])
+	}
+	return m, nil
 }

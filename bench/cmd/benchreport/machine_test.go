@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,8 +85,9 @@ func TestProbeModeForcedFallback(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	m := describe(map[string]string{"cpu": "AMD EPYC 7B13"}, labelMprotect, 6)
-	if !regexp.MustCompile(`^AMD EPYC 7B13, \d+ vCPU$`).MatchString(m.cpu) {
-		t.Errorf("cpu %q", m.cpu)
+	if m.cpu != "AMD EPYC 7B13" || m.vcpus < 1 ||
+		!regexp.MustCompile(`^AMD EPYC 7B13, \d+ vCPU; `).MatchString(m.String()) {
+		t.Errorf("cpu %q, %d vCPU: %q", m.cpu, m.vcpus, m)
 	}
 	if !strings.HasPrefix(m.kernel, "Linux ") || !strings.HasPrefix(m.goVersion, "go") {
 		t.Errorf("kernel %q, Go %q", m.kernel, m.goVersion)
@@ -96,27 +98,80 @@ func TestDescribe(t *testing.T) {
 	if s := m.String(); !strings.Contains(s, "; Mprotect; ") || !strings.HasSuffix(s, m.date) {
 		t.Errorf("String() = %q", s)
 	}
-	if got := describe(nil, labelPKU, 1).cpu; !strings.HasPrefix(got, "unknown CPU, ") {
+	if got := describe(nil, labelPKU, 1).cpu; got != "unknown CPU" {
 		t.Errorf("no cpu line: %q", got)
 	}
 }
 
-// The benchmark build measures the bench module in the build benchreport was made with, so that
-// the label it prints is the mode that was measured.
+// The runs of the library's own benchmarks are in the build benchreport was made with, so that
+// the label it prints is the mode that was measured; the softreg runs are always tagged; every
+// run has its own raw file and passes the count and benchtime.
 func TestBenchRuns(t *testing.T) {
 	rs := benchRuns(6, "1s")
-	if len(rs) != 3 {
-		t.Fatalf("%d runs", len(rs))
-	}
-	if tagged := slices.Contains(rs[0].args, "pkeyarena_softreg"); tagged != softregBuild {
-		t.Errorf("the bench module run is tagged %v in a build with softreg %v: %q", tagged, softregBuild, rs[0].args)
-	}
-	for _, r := range rs[1:] {
-		if !slices.Contains(r.args, "pkeyarena_softreg") || r.prefix != "softreg/" {
-			t.Errorf("a softreg run without the tag or the prefix: %+v", r)
+	names := map[string]bool{}
+	for _, r := range rs {
+		if names[r.name] {
+			t.Errorf("two runs named %q", r.name)
+		}
+		names[r.name] = true
+		tagged := slices.Contains(r.args, "pkeyarena_softreg")
+		if r.prefix == "softreg/" && !tagged {
+			t.Errorf("a softreg run without the tag: %+v", r)
+		}
+		if r.prefix != "softreg/" && tagged != softregBuild {
+			t.Errorf("run %s is tagged %v in a build with softreg %v: %q", r.name, tagged,
+				softregBuild, r.args)
+		}
+		if !slices.Contains(r.args, "6") || !slices.Contains(r.args, "1s") {
+			t.Errorf("count and benchtime not passed to %s: %q", r.name, r.args)
 		}
 	}
-	if !slices.Contains(rs[0].args, "6") || !slices.Contains(rs[0].args, "1s") {
-		t.Errorf("count and benchtime not passed: %q", rs[0].args)
+	for _, want := range []string{"compare", "domain", "cpu1", "cpu2", "softreg-domain"} {
+		if !names[want] {
+			t.Errorf("no run %q", want)
+		}
+	}
+}
+
+// A raw file's header lines give back the machine that wrote it; files without them are an
+// error, not a report of an unknown machine.
+func TestMachineHeader(t *testing.T) {
+	m := machine{cpu: "Intel Xeon", vcpus: 2, kernel: "Linux 6.18", goVersion: "go1.26.8",
+		mode: labelPKU, date: "2026-12-02", count: 6}
+	out := m.header() + "cpu: Intel Xeon\nBenchmarkX-2 1 5 ns/op\n"
+	r, err := summarize(strings.NewReader(out), "raw", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := machineFrom(r.config)
+	if err != nil || got != m {
+		t.Errorf("machineFrom(header) = %+v, %v; want %+v", got, err, m)
+	}
+	if _, err := machineFrom(map[string]string{"cpu": "Intel Xeon"}); err == nil {
+		t.Error("machineFrom without header lines succeeded")
+	}
+}
+
+// -from rebuilds the report from a folder of raw files, one per run, without running anything.
+func TestFromRaw(t *testing.T) {
+	dir := t.TempDir()
+	m := machine{cpu: "Intel Xeon", vcpus: 2, kernel: "Linux 6.18", goVersion: "go1.26.8",
+		mode: labelPKU, date: "2026-12-02", count: 1}
+	for _, r := range benchRuns(1, "1s") {
+		body := m.header() + "cpu: Intel Xeon\nBenchmark" + r.name + "-2 1 5 ns/op\n"
+		if err := os.WriteFile(filepath.Join(dir, r.name+".txt"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, got, err := fromRaw(dir)
+	if err != nil || got != m {
+		t.Fatalf("fromRaw: %+v, %v; want %+v", got, err, m)
+	}
+	if _, ok := all.results["cpu2/cpu2"]; !ok {
+		t.Errorf("run cpu2's benchmark missing: %v", all.results)
+	}
+	os.Remove(filepath.Join(dir, "cpu1.txt"))
+	if _, _, err := fromRaw(dir); err == nil {
+		t.Error("fromRaw with a run's file missing succeeded")
 	}
 }

@@ -42,7 +42,7 @@ func cell(r runs, name, unit string) string {
 // human formats v, in a unit as benchfmt tidies it (seconds for time).
 func human(v float64, unit string) string {
 	switch {
-	case unit == "sec/op":
+	case strings.HasPrefix(unit, "sec/"): // sec/op, and metrics such as ns/retag
 		switch ns := v * 1e9; {
 		case ns >= 1e6:
 			return fmt.Sprintf("%.2f ms", ns/1e6)
@@ -95,6 +95,7 @@ func section(r runs, m machine) string {
 				cell(r, "EnterExitVsMprotect/domain/"+size+"/busy="+busy, "sec/op"))
 		}
 	}
+	b.WriteString(hardwareTables(r))
 	fmt.Fprintf(&b, "\nEnter+Exit library overhead (softreg): %s, against a LockOSThread+UnlockOSThread pair of %s.\n",
 		cell(r, "softreg/EnterExitSoftware", "sec/op"), cell(r, "softreg/LockOSThread", "sec/op"))
 	if ws := r.warnings(); len(ws) > 0 {
