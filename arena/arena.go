@@ -230,7 +230,7 @@ func (a *Arena) Key() (pkru.Key, bool) {
 func (a *Arena) pinKey(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if v := a.vk; v != nil { // vkey.pin's fast path, repeated here to save a call per grant
 		if !v.dedicated {
-			v.in.Add(1)
+			v.stripe().in.Add(1)
 		}
 		if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound && !a.dirty.Load() {
 			return pkru.Key(s & stKeyMask), nil

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/cpu"
+
+	"github.com/pkeyarena/pkeyarena/internal/gid"
 	"github.com/pkeyarena/pkeyarena/internal/regions"
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
@@ -71,10 +74,11 @@ var ErrKeysPinned = fmt.Errorf("every protection key is pinned by a thread insid
 // vkey is an arena's virtual key. It is its own object, not part of Arena, so that the pool and
 // the cleanup backstop can refer to it without keeping the Arena reachable.
 type vkey struct {
-	state   atomic.Uint32
-	in, out atomic.Int64 // pins taken and given back; in - out pins are held
-	regs    *regions.Set[*region]
-	name    string
+	state atomic.Uint32
+	_     cpu.CacheLinePad // every pin reads state; no pin writes its line
+	pins  [pinStripes]pinStripe
+	regs  *regions.Set[*region]
+	name  string
 	// dedicated: the key is bound for the arena's life and never evicted, so pins are not
 	// counted (DedicatedKey).
 	dedicated bool
@@ -82,6 +86,35 @@ type vkey struct {
 	// Under pool.mu.
 	misses, evictions, failed int64
 	seen                      int64 // in, when the CLOCK hand last passed: a change is a use
+}
+
+// pinStripes spreads an arena's pin counters over cache lines, so that threads entering one domain
+// at once do not all write the same line. A goroutine pins and unpins on the stripe its identifier
+// picks (internal/gid; stripe 0 where there is none); only the sums over all stripes mean anything.
+const (
+	pinStripeBits = 4
+	pinStripes    = 1 << pinStripeBits
+)
+
+// pinStripe counts pins taken (in) and given back (out) on one stripe; the sum of in - out over
+// the stripes is the pins held.
+type pinStripe struct {
+	in, out atomic.Int64
+	_       cpu.CacheLinePad
+}
+
+// stripe returns the calling goroutine's pin stripe of v.
+func (v *vkey) stripe() *pinStripe {
+	return &v.pins[gid.Slot(gid.Current(), pinStripeBits)]
+}
+
+// pinsTaken is the number of pins ever taken of v's key (a change is a use, for CLOCK).
+func (v *vkey) pinsTaken() int64 {
+	var n int64
+	for i := range v.pins {
+		n += v.pins[i].in.Load()
+	}
+	return n
 }
 
 // pool is the library's set of hardware keys and the arenas bound to them.
@@ -162,7 +195,7 @@ func (v *vkey) key() (pkru.Key, bool) {
 // never evicted, so its pins are not counted.
 func (v *vkey) pin(wait time.Duration, done <-chan struct{}) (pkru.Key, error) {
 	if !v.dedicated {
-		v.in.Add(1)
+		v.stripe().in.Add(1)
 	}
 	if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound {
 		return pkru.Key(s & stKeyMask), nil
@@ -189,23 +222,32 @@ func (v *vkey) pinSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, erro
 	}
 	k, err := v.bindSlow(wait, done)
 	if err != nil {
-		v.out.Add(1)
+		v.stripe().out.Add(1)
 	}
 	return k, err
 }
 
+// unpin gives back a pin taken on the calling goroutine.
 func (v *vkey) unpin() {
 	if !v.dedicated {
-		v.out.Add(1)
+		v.stripe().out.Add(1)
 	}
 }
 
-// pinned reports whether anybody holds a pin. Reading out before in makes the answer err on the
-// side of pinned: an unpin after the first load is not seen, a pin after the second is (the
-// caller marked the state first, and such a pinner sees the mark and does not proceed).
+// pinned reports whether anybody holds a pin. Reading every out before any in makes the answer
+// err on the side of pinned: per stripe, an unpin after its out was read is not seen, and a pin
+// after its in was read is (the caller marked the state first, and such a pinner sees the mark
+// and does not proceed). A pin and its unpin on different stripes (an Exit on another goroutine
+// that the nesting check could not refuse) leave the sums right.
 func (v *vkey) pinned() bool {
-	o := v.out.Load()
-	return v.in.Load() != o
+	var out, in int64
+	for i := range v.pins {
+		out += v.pins[i].out.Load()
+	}
+	for i := range v.pins {
+		in += v.pins[i].in.Load()
+	}
+	return in != out
 }
 
 // bindSlow is pin's slow path: v is unbound, being evicted or closed. The caller holds a pin.
@@ -234,7 +276,7 @@ func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 			pool.retagTime += time.Since(start)
 			pool.retags += int64(v.regs.Len())
 			pool.bound[k] = v
-			v.seen = v.in.Load() - 1 // just used
+			v.seen = v.pinsTaken() - 1 // just used
 			v.misses++
 			pool.misses++
 			v.state.Store(stBound | uint32(k))
@@ -278,7 +320,7 @@ func takeKey(v *vkey) (pkru.Key, error) {
 			continue
 		}
 		held = true
-		if in := w.in.Load(); in != w.seen { // used since the hand last passed: a second chance
+		if in := w.pinsTaken(); in != w.seen { // used since the hand last passed: a second chance
 			w.seen = in
 			continue
 		}
@@ -386,5 +428,5 @@ func (v *vkey) stats() (hits, misses, evictions int64) {
 	pool.mu.Lock()
 	misses, evictions, failed := v.misses, v.evictions, v.failed
 	pool.mu.Unlock()
-	return v.in.Load() - misses - failed, misses, evictions
+	return v.pinsTaken() - misses - failed, misses, evictions
 }

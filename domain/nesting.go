@@ -23,9 +23,10 @@ import (
 // the register check, and keep their frames on the heap, as do tokens nested deeper.
 
 const (
-	nestBuckets = 1 << 13 // more than the runtime's default limit of 10 000 threads, twice over
-	nestWays    = 2
-	nestFrames  = 3 // nesting depth whose frames live in the entry
+	nestBucketBits = 13
+	nestBuckets    = 1 << nestBucketBits // 2 ways each: the runtime's default limit of 10 000 threads, and more
+	nestWays       = 2
+	nestFrames     = 3 // nesting depth whose frames live in the entry
 )
 
 // frame is what Exit needs of the register as Enter found and left it.
@@ -47,16 +48,13 @@ type nestEntry struct {
 // An entry fills two 64-byte cache lines, or one 128-byte line.
 var nest [nestBuckets][nestWays]nestEntry
 
-// goldenRatio64 spreads identifiers (aligned addresses) over the buckets (Fibonacci hashing).
-const goldenRatio64 = 0x9E3779B97F4A7C15
-
 // entryFor returns the calling goroutine's entry, claiming a free one when it has none, or nil
 // when it cannot be tracked.
 func entryFor(g uintptr) *nestEntry {
 	if g == 0 {
 		return nil
 	}
-	b := &nest[uint64(g)*goldenRatio64>>(64-13)]
+	b := &nest[gid.Slot(g, nestBucketBits)]
 	for i := range b {
 		if b[i].g.Load() == g {
 			return &b[i]

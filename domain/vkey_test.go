@@ -340,6 +340,48 @@ func TestEvictionDuringUse(t *testing.T) {
 	}
 }
 
+// Many goroutines at once (more than an arena has pin stripes) enter domains over more arenas
+// than there are keys: every eviction must see every stripe's pins, so inside a domain its
+// arena's key never changes and its secret never faults.
+func TestEvictionSeesEveryStripe(t *testing.T) {
+	pkutest.RequirePKU(t)
+	n := pkru.AllocatableKeys + 4
+	ts := newTenants(t, n)
+	evictions0 := arena.Keys().Evictions
+	var faults, wrong, keyChanged atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 150 {
+				x := (i*7 + w*13) % n
+				ts[x].d.Do(func() error {
+					k0, _ := ts[x].a.Key()
+					if f := pkutest.Catch(func() { pkutest.ReadByte(ts[x].secret, 0) }); f != nil {
+						faults.Add(1)
+					} else if !holds(ts[x].secret, x) {
+						wrong.Add(1)
+					}
+					runtime.Gosched() // let the others evict meanwhile
+					if k, ok := ts[x].a.Key(); !ok || k != k0 {
+						keyChanged.Add(1)
+					}
+					return nil
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	if ev := arena.Keys().Evictions - evictions0; ev == 0 {
+		t.Fatal("no eviction happened: the test did not test anything")
+	}
+	if faults.Load()+wrong.Load()+keyChanged.Load() != 0 {
+		t.Errorf("inside domains: %d faults, %d wrong reads, %d key changes", faults.Load(),
+			wrong.Load(), keyChanged.Load())
+	}
+}
+
 // Keys taken by other code before the arenas exist are never used by them, and Enter leaves the
 // register bits of such keys as they were.
 func TestForeignKeysUntouched(t *testing.T) {

@@ -49,3 +49,19 @@ func grow(n int) int {
 	}
 	return grow(n-1) + int(pad[n%256])
 }
+
+// Slot stays in range and spreads consecutive aligned addresses over the slots.
+func TestSlot(t *testing.T) {
+	const bits = 3
+	seen := map[uint]int{}
+	for i := range uintptr(64) {
+		s := Slot(0xc000000000+i*0x1a0, bits) // descriptors are a few hundred bytes apart
+		if s >= 1<<bits {
+			t.Fatalf("slot %d out of range", s)
+		}
+		seen[s]++
+	}
+	if len(seen) != 1<<bits {
+		t.Errorf("64 addresses fill %d of %d slots: %v", len(seen), 1<<bits, seen)
+	}
+}
