@@ -25,11 +25,13 @@ import (
 // The protocol, and why no thread ever sees an arena change key under it:
 //
 //   - Every user of an arena's key pins it first: domain.Enter (until Exit), and the arena's
-//     own wipes and canary writes. Pinning is in.Add(1) followed by a load of the state word;
-//     unpinning is out.Add(1). A pin that finds the arena bound is a hit and costs nothing more.
+//     own wipes and canary writes. Pinning is in.Add(1) on the goroutine's pin stripe followed by
+//     a load of the state word; unpinning is out.Add(1). A pin that finds the arena bound is a
+//     hit and costs nothing more.
 //   - Only two things change an arena's tag, both under pool.mu: binding an unbound arena, and
 //     evicting a bound one. Eviction first marks the victim evicting (CAS on the state word),
-//     then reads out and in: equal means nobody holds a pin, and anybody pinning from then on
+//     then sums every stripe's out, then every in: equal means nobody holds a pin, and anybody
+//     pinning from then on
 //     sees the mark and takes the slow path, which waits for pool.mu. Go's atomics are
 //     sequentially consistent, so a pinner and an evictor cannot both miss each other (the
 //     Dekker pattern): either the evictor sees the pin and picks another victim, or the pinner
@@ -44,7 +46,8 @@ import (
 //     under one key.
 //
 // Choosing the victim approximates LRU with the CLOCK algorithm (second chance). The reference
-// bit is implicit: an arena was used since the hand last passed if its pin count (in) moved.
+// bit is implicit: an arena was used since the hand last passed if its pins taken (the sum of
+// in) moved.
 // The evictor sweeps the bound keys, remembering each count, and takes the first unpinned arena
 // whose count has not moved. Exact LRU, or an explicit bit, would cost every Enter a store to
 // shared memory; this costs the hit path nothing.
@@ -85,7 +88,7 @@ type vkey struct {
 
 	// Under pool.mu.
 	misses, evictions, failed int64
-	seen                      int64 // in, when the CLOCK hand last passed: a change is a use
+	seen                      int64 // pinsTaken when the CLOCK hand last passed: a change is a use
 }
 
 // pinStripes spreads an arena's pin counters over cache lines, so that threads entering one domain

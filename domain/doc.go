@@ -14,9 +14,10 @@
 // With protection keys (Mode PKU), Enter locks the goroutine to its OS thread and writes the
 // thread's rights register: the domain's arenas get their granted access, every other arena of
 // this library is denied, and the register bits of keys owned by other code are untouched. No
-// system call and no allocation (below three nested domains: one small one per Enter): two
-// register writes, a few loads and, per granted arena, two atomic counter updates that pin its
-// key. Every other thread, and this one after Exit, faults on the arenas' bytes.
+// system call and no allocation (except one small one per Enter nested more than three deep, or
+// on a goroutine the nesting table cannot track; see below): two register writes, a few loads
+// and, per granted arena, two atomic counter updates that pin its key. Every other thread, and
+// this one after Exit, faults on the arenas' bytes.
 //
 // # More arenas than keys
 //

@@ -252,7 +252,13 @@ func (t Token) Exit() {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
 	}
 	checkTop(t.d, t.ent, uint32(t.ids))
+	if t.ent == nil && t.f.exited.Load() { // untracked: the frame is the token's own
+		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
+	}
 	if t.d.mode == arena.Mprotect {
+		if t.ent == nil {
+			t.f.exited.Store(true)
+		}
 		t.d.exitMprotect()
 		pop(t.ent, uint32(t.ids>>32))
 		runtime.UnlockOSThread()
@@ -264,6 +270,9 @@ func (t Token) Exit() {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this "+
 			"domain's Enter wrote %v (an inner domain was not exited, this token was exited "+
 			"already, or Exit runs on another goroutine)", t.d, cur, f.wrote))
+	}
+	if t.ent == nil {
+		f.exited.Store(true)
 	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.

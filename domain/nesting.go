@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/pkeyarena/pkeyarena/internal/gid"
 	"github.com/pkeyarena/pkeyarena/pkru"
@@ -19,8 +20,9 @@ import (
 //
 // Entries live in a fixed table of small buckets indexed by a hash of the goroutine's identifier
 // (internal/gid): no allocation, and each entry is written only by its goroutine. A goroutine
-// whose bucket is full, or a platform without identifiers, is not tracked: its tokens get only
-// the register check, and keep their frames on the heap, as do tokens nested deeper.
+// whose bucket is full, or a platform without identifiers, is not tracked: its tokens keep their
+// frames on the heap, as do tokens nested deeper, and get the register check and a refusal of a
+// second Exit of the same token, not the check of order or goroutine.
 
 const (
 	nestBucketBits = 13
@@ -34,15 +36,22 @@ type frame struct {
 	saved pkru.Rights // the register before Enter
 	wrote pkru.Rights // the register Enter wrote
 	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares and restores
+	// exited: a heap frame's token (untracked goroutine) was exited; it is the only frame of
+	// its token, so a second Exit, of the token or a copy, is refused.
+	exited atomic.Bool
 }
 
-type nestEntry struct {
+type nestHead struct {
 	g      atomic.Uintptr // owning goroutine; 0: free
 	top    uint32         // id of the innermost live token; 0: none (owner only)
 	next   uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
 	depth  uint32         // live tokens (owner only)
 	frames [nestFrames]frame
-	_      [128 - 24 - nestFrames*24]byte
+}
+
+type nestEntry struct {
+	nestHead
+	_ [128 - unsafe.Sizeof(nestHead{})]byte
 }
 
 // An entry fills two 64-byte cache lines, or one 128-byte line.
@@ -86,7 +95,7 @@ func push(d *Domain, saves bool) Token {
 			return t
 		}
 	}
-	if saves {
+	if saves || e == nil { // an untracked token's frame also tells a second Exit
 		t.f = new(frame)
 	}
 	return t

@@ -55,7 +55,7 @@ func TestSlot(t *testing.T) {
 	const bits = 3
 	seen := map[uint]int{}
 	for i := range uintptr(64) {
-		s := Slot(0xc000000000+i*0x1a0, bits) // descriptors are a few hundred bytes apart
+		s := Slot(0xc0000000+i*0x1a0, bits) // descriptors are a few hundred bytes apart
 		if s >= 1<<bits {
 			t.Fatalf("slot %d out of range", s)
 		}
