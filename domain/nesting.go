@@ -26,7 +26,7 @@ import (
 
 const (
 	nestBucketBits = 13
-	nestBuckets    = 1 << nestBucketBits // 2 ways each: the runtime's default limit of 10 000 threads, and more
+	nestBuckets    = 1 << nestBucketBits // of 2 ways: more than the runtime's 10 000 threads
 	nestWays       = 2
 	nestFrames     = 3 // nesting depth whose frames live in the entry
 )
