@@ -26,14 +26,18 @@ import (
 )
 
 func main() {
-	count := flag.Int("count", 6, "runs of each benchmark (6 is the fewest with a 95% interval of the median)")
+	count := flag.Int("count", 6,
+		"runs of each benchmark (6 is the fewest with a 95% interval of the median)")
 	quick := flag.Bool("quick", false, "one short run of each, to check the report builds")
 	docs := flag.String("docs", "../docs", "the docs folder to write into")
-	raw := flag.String("raw", "", "the folder for each run's raw go test output (default: docs/bench-<date>-<mode>)")
-	from := flag.String("from", "", "rebuild the report from the raw files of an earlier run in this folder, running nothing")
+	raw := flag.String("raw", "",
+		"the folder for each run's raw go test output (default: docs/bench-<date>-<mode>)")
+	from := flag.String("from", "",
+		"rebuild the report from the raw files of an earlier run in this folder, running nothing")
 	flag.Parse()
 	if os.Getenv("PKEYARENA_VM_GUEST") == "1" {
-		fmt.Fprintln(os.Stderr, "benchreport: refusing to run inside the emulated-PKU guest: its timings are meaningless")
+		fmt.Fprintln(os.Stderr, "benchreport: refusing to run inside the emulated-PKU guest: "+
+			"its timings are meaningless")
 		os.Exit(2)
 	}
 	if err := run(*count, *quick, *docs, *raw, *from); err != nil {
@@ -49,28 +53,38 @@ type benchRun struct {
 	args              []string
 }
 
+// The library's own benchmarks that benchreport runs beside the bench module's.
+const (
+	domainBenchmarks = "RegisterFloor|LockOSThread|EnterExit$|EnterExitDedicated$|KeyMiss|" +
+		"PkeyMprotect|MprotectPairLocked"
+	arenaBenchmarks    = "HeapMake32|LockFloor|AllocFree32$|AllocFree32Dedicated$"
+	parallelBenchmarks = "EnterExitParallel|EnterExitDedicatedParallel|AllocFree32Parallel"
+)
+
 func benchRuns(count int, benchtime string) []benchRun {
 	cnt := strconv.Itoa(count)
-	bench := []string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", cnt, "-benchtime", benchtime}
-	if softregBuild {
-		bench = append(bench, "-tags", "pkeyarena_softreg")
-	}
-	lib := func(pattern string, more ...string) []string {
-		args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", cnt, "-benchtime", benchtime}
-		if softregBuild {
+	// goTest is go test -bench pattern in the build benchreport was made with (softreg or not),
+	// or always in the softreg build.
+	goTest := func(softreg bool, pattern string, more ...string) []string {
+		args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", cnt,
+			"-benchtime", benchtime}
+		if softreg {
 			args = append(args, "-tags", "pkeyarena_softreg")
 		}
 		return append(args, more...)
 	}
-	const parallel = "EnterExitParallel|EnterExitDedicatedParallel|AllocFree32Parallel"
+	lib := func(pattern string, more ...string) []string {
+		return goTest(softregBuild, pattern, more...)
+	}
+	soft := func(pattern string, more ...string) []string { return goTest(true, pattern, more...) }
 	return []benchRun{
-		{"compare", ".", "", append(bench, ".")},
-		{"domain", "..", "lib/", lib("RegisterFloor|LockOSThread|EnterExit$|EnterExitDedicated$|KeyMiss|PkeyMprotect|MprotectPairLocked", "./domain/")},
-		{"arena", "..", "lib/", lib("HeapMake32|LockFloor|AllocFree32$|AllocFree32Dedicated$", "./arena/")},
-		{"cpu1", "..", "cpu1/", lib(parallel, "-cpu", "1", "./domain/", "./arena/")},
-		{"cpu2", "..", "cpu2/", lib(parallel, "-cpu", "2", "./domain/", "./arena/")},
-		{"softreg-domain", "..", "softreg/", []string{"test", "-tags", "pkeyarena_softreg", "-run", "^$", "-bench", "LockOSThread|EnterExitSoftware", "-count", cnt, "-benchtime", benchtime, "./domain/"}},
-		{"softreg-arena", "..", "softreg/", []string{"test", "-tags", "pkeyarena_softreg", "-run", "^$", "-bench", "HeapMake32|AllocFree32$", "-benchmem", "-count", cnt, "-benchtime", benchtime, "./arena/"}},
+		{"compare", ".", "", lib(".", ".")},
+		{"domain", "..", "lib/", lib(domainBenchmarks, "./domain/")},
+		{"arena", "..", "lib/", lib(arenaBenchmarks, "./arena/")},
+		{"cpu1", "..", "cpu1/", lib(parallelBenchmarks, "-cpu", "1", "./domain/", "./arena/")},
+		{"cpu2", "..", "cpu2/", lib(parallelBenchmarks, "-cpu", "2", "./domain/", "./arena/")},
+		{"softreg-domain", "..", "softreg/", soft("LockOSThread|EnterExitSoftware", "./domain/")},
+		{"softreg-arena", "..", "softreg/", soft("HeapMake32|AllocFree32$", "./arena/")},
 	}
 }
 
