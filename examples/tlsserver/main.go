@@ -84,12 +84,16 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 		return err
 	}
 	srv := &http.Server{
-		Handler:           http.HandlerFunc(hello(signer)),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Handler: http.HandlerFunc(hello(signer)),
+		TLSConfig: &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(out, "tlsserver: ", 0),
 	}
-	fmt.Fprintf(out, "serving https://%s with a %v key in arena memory (%s)\n", ln.Addr(), signer.Algorithm(), signer)
+	fmt.Fprintf(out, "serving https://%s with a %v key in arena memory (%s)\n",
+		ln.Addr(), signer.Algorithm(), signer)
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeTLS(ln, "", "") }()
 	if ready != nil {
@@ -123,7 +127,8 @@ func hello(signer *keys.Signer) func(http.ResponseWriter, *http.Request) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		fmt.Fprintf(w, "hello over %s, signed by a %v key in arena memory\n", tls.VersionName(r.TLS.Version), signer.Algorithm())
+		fmt.Fprintf(w, "hello over %s, signed by a %v key in arena memory\n",
+			tls.VersionName(r.TLS.Version), signer.Algorithm())
 	}
 }
 
@@ -152,7 +157,8 @@ func loadCertificate(path string, signer *keys.Signer) (tls.Certificate, error) 
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if pub, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(signer.Public()) {
+	pub, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(signer.Public()) {
 		return tls.Certificate{}, fmt.Errorf("%s: the certificate is not for this key", path)
 	}
 	return tls.Certificate{Certificate: chain, PrivateKey: signer, Leaf: leaf}, nil

@@ -146,7 +146,8 @@ func merge(profiles []*profile) (*profile, error) {
 				continue
 			}
 			if old.statements != b.statements {
-				return nil, fmt.Errorf("%s:%d.%d,%d.%d has %d statements in one profile and %d in another: built from different sources",
+				return nil, fmt.Errorf("%s:%d.%d,%d.%d has %d statements in one profile "+
+					"and %d in another: built from different sources",
 					b.file, b.startLine, b.startCol, b.endLine, b.endCol, old.statements, b.statements)
 			}
 			old.count = max(old.count, b.count)
@@ -158,8 +159,13 @@ func merge(profiles []*profile) (*profile, error) {
 		m.blocks = append(m.blocks, b)
 	}
 	slices.SortFunc(m.blocks, func(a, b block) int {
-		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.startLine, b.startLine),
-			cmp.Compare(a.startCol, b.startCol), cmp.Compare(a.endLine, b.endLine), cmp.Compare(a.endCol, b.endCol))
+		return cmp.Or(
+			cmp.Compare(a.file, b.file),
+			cmp.Compare(a.startLine, b.startLine),
+			cmp.Compare(a.startCol, b.startCol),
+			cmp.Compare(a.endLine, b.endLine),
+			cmp.Compare(a.endCol, b.endCol),
+		)
 	})
 	return m, nil
 }
@@ -169,7 +175,8 @@ func (p *profile) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "mode: %s\n", p.mode)
 	for _, x := range p.blocks {
-		fmt.Fprintf(&b, "%s:%d.%d,%d.%d %d %d\n", x.file, x.startLine, x.startCol, x.endLine, x.endCol, x.statements, x.count)
+		fmt.Fprintf(&b, "%s:%d.%d,%d.%d %d %d\n",
+			x.file, x.startLine, x.startCol, x.endLine, x.endCol, x.statements, x.count)
 	}
 	return b.String()
 }
@@ -217,7 +224,8 @@ func (s summary) String() string {
 	slices.Sort(pkgs)
 	var b strings.Builder
 	line := func(name string, t tally) {
-		fmt.Fprintf(&b, "  %-*s %5.1f%%  (%d of %d statements)\n", width, name, t.percent(), t.covered, t.statements)
+		fmt.Fprintf(&b, "  %-*s %5.1f%%  (%d of %d statements)\n",
+			width, name, t.percent(), t.covered, t.statements)
 	}
 	for _, p := range pkgs {
 		line(p, s.packages[p])

@@ -58,7 +58,12 @@ func probeMode() (string, error) {
 // describe records the machine: the CPU as go test named it in its output (cfg), the kernel,
 // the go command's version, the mode and today's date.
 func describe(cfg map[string]string, mode string, count int) machine {
-	m := machine{cpu: cfg["cpu"], mode: mode, count: count, date: time.Now().UTC().Format("2006-01-02")}
+	m := machine{
+		cpu:   cfg["cpu"],
+		mode:  mode,
+		count: count,
+		date:  time.Now().UTC().Format("2006-01-02"),
+	}
 	if m.cpu == "" {
 		m.cpu = "unknown CPU"
 	}

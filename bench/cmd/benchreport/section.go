@@ -68,26 +68,34 @@ func section(r runs, m machine) string {
 		"(benchstat) computes them. Mode %s: what the library chose for the arenas on this machine "+
 		"(arena.Mode); the softreg column is the benchmark build (`-tags pkeyarena_softreg`), which "+
 		"protects nothing.\n\n", m, runs, m.mode)
-	b.WriteString("![Alloc+Free](bench-allocfree.svg) ![Memory per secret](bench-memory.svg) ![Open+close a region](bench-enterexit.svg)\n\n")
-	b.WriteString("| Alloc+Free | Go heap | pkeyarena | pkeyarena, softreg (PKU path, no register cost) | memguard |\n| --- | --- | --- | --- | --- |\n")
+	b.WriteString("![Alloc+Free](bench-allocfree.svg) ![Memory per secret](bench-memory.svg) " +
+		"![Open+close a region](bench-enterexit.svg)\n\n")
+	b.WriteString("| Alloc+Free | Go heap | pkeyarena | " +
+		"pkeyarena, softreg (PKU path, no register cost) | memguard |\n" +
+		"| --- | --- | --- | --- | --- |\n")
 	for _, n := range []string{"32", "256", "4096"} {
 		soft := "—"
 		if n == "32" {
 			soft = cell(r, "softreg/AllocFree32", "sec/op")
 		}
 		fmt.Fprintf(&b, "| %s B | %s | %s | %s | %s |\n", n, cell(r, "AllocFree/heap/"+n, "sec/op"),
-			cell(r, "AllocFree/pkeyarena/"+n, "sec/op"), soft, cell(r, "AllocFree/memguard/"+n, "sec/op"))
+			cell(r, "AllocFree/pkeyarena/"+n, "sec/op"), soft,
+			cell(r, "AllocFree/memguard/"+n, "sec/op"))
 	}
-	b.WriteString("\n| 32-byte secrets | pkeyarena resident / locked per secret | memguard resident / locked per secret |\n| --- | --- | --- |\n")
+	b.WriteString("\n| 32-byte secrets | pkeyarena resident / locked per secret | " +
+		"memguard resident / locked per secret |\n| --- | --- | --- |\n")
 	for _, n := range []string{"1000", "10000", "100000"} {
-		mg := cell(r, "MemoryPerSecret/memguard/"+n, "resident-B/secret") + " / " + cell(r, "MemoryPerSecret/memguard/"+n, "locked-B/secret")
+		mg := cell(r, "MemoryPerSecret/memguard/"+n, "resident-B/secret") + " / " +
+			cell(r, "MemoryPerSecret/memguard/"+n, "locked-B/secret")
 		if _, ok := r.results["MemoryPerSecret/memguard/"+n]; !ok {
 			mg = "skipped (see the benchmark's skip reason: vm.max_map_count or RLIMIT_MEMLOCK)"
 		}
-		fmt.Fprintf(&b, "| %s | %s / %s | %s |\n", n, cell(r, "MemoryPerSecret/pkeyarena/"+n, "resident-B/secret"),
+		fmt.Fprintf(&b, "| %s | %s / %s | %s |\n", n,
+			cell(r, "MemoryPerSecret/pkeyarena/"+n, "resident-B/secret"),
 			cell(r, "MemoryPerSecret/pkeyarena/"+n, "locked-B/secret"), mg)
 	}
-	b.WriteString("\n| open+close a region | mprotect pair (locked, populated) | domain Enter+Exit |\n| --- | --- | --- |\n")
+	b.WriteString("\n| open+close a region | mprotect pair (locked, populated) | " +
+		"domain Enter+Exit |\n| --- | --- | --- |\n")
 	for _, size := range regionSizes {
 		for _, busy := range []string{"0", "1", "2"} {
 			fmt.Fprintf(&b, "| %s, %s busy | %s | %s |\n", size, busy,
@@ -96,7 +104,8 @@ func section(r runs, m machine) string {
 		}
 	}
 	b.WriteString(hardwareTables(r))
-	fmt.Fprintf(&b, "\nEnter+Exit library overhead (softreg): %s, against a LockOSThread+UnlockOSThread pair of %s.\n",
+	fmt.Fprintf(&b, "\nEnter+Exit library overhead (softreg): %s, "+
+		"against a LockOSThread+UnlockOSThread pair of %s.\n",
 		cell(r, "softreg/EnterExitSoftware", "sec/op"), cell(r, "softreg/LockOSThread", "sec/op"))
 	if ws := r.warnings(); len(ws) > 0 {
 		fmt.Fprintf(&b, "\nbenchmath: %s (± ∞ above).\n", strings.Join(ws, "; "))

@@ -22,7 +22,8 @@ import (
 
 func host(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: vmrun TEST-BINARY [FLAGS...]  (a go test -exec program; see go doc ./internal/cmd/vmrun)")
+		fmt.Fprintln(os.Stderr, "usage: vmrun TEST-BINARY [FLAGS...]  "+
+			"(a go test -exec program; see go doc ./internal/cmd/vmrun)")
 		return 2
 	}
 	code, err := run(args[0], args[1:], os.Stdout, os.Stderr)
@@ -49,7 +50,8 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	qemu := envOr("VMRUN_QEMU", m.qemu)
 	if _, err := exec.LookPath(qemu); err != nil {
-		return 1, fmt.Errorf("%s not found (%w): install it with scripts/vm-deps.sh, or run make test-vm, which does", qemu, err)
+		return 1, fmt.Errorf("%s not found (%w): install it with scripts/vm-deps.sh, "+
+			"or run make test-vm, which does", qemu, err)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -60,7 +62,8 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 		return 1, err
 	}
 	if interp, _ := interpreter(init); interp != "" {
-		return 1, fmt.Errorf("%s is dynamically linked (%s) and cannot be the guest's /init: build it with CGO_ENABLED=0", init, interp)
+		return 1, fmt.Errorf("%s is dynamically linked (%s) and cannot be the guest's /init: "+
+			"build it with CGO_ENABLED=0", init, interp)
 	}
 
 	dir, err := os.MkdirTemp("", "vmrun-")
@@ -107,7 +110,8 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 		})
 	}
 	rcv := &receiver{want: tio.out}
-	status, kernelLog, scanErr := relay(out, stdout, os.Getenv("VMRUN_KERNEL_LOG") == "1", reported, rcv)
+	status, kernelLog, scanErr := relay(out, stdout, os.Getenv("VMRUN_KERNEL_LOG") == "1",
+		reported, rcv)
 	waitErr := cmd.Wait()
 	transferErr := rcv.done()
 	if stopped.Load() && status >= 0 {
@@ -116,10 +120,13 @@ func run(binary string, args []string, stdout, stderr io.Writer) (int, error) {
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprint(stderr, kernelLog)
-		return 1, fmt.Errorf("the VM ran past its %v limit and was stopped (VMRUN_TIMEOUT or -test.timeout raise it)", timeout)
+		return 1, fmt.Errorf("the VM ran past its %v limit and was stopped "+
+			"(VMRUN_TIMEOUT or -test.timeout raise it)", timeout)
 	case status < 0:
 		fmt.Fprint(stderr, kernelLog)
-		return 1, fmt.Errorf("the guest stopped without reporting the test's exit status (kernel panic, out of memory, or /init crashed; qemu: %v, output: %v); kernel messages above", waitErr, scanErr)
+		return 1, fmt.Errorf("the guest stopped without reporting the test's exit status "+
+			"(kernel panic, out of memory, or /init crashed; qemu: %v, output: %v); "+
+			"kernel messages above", waitErr, scanErr)
 	case waitErr != nil:
 		return 1, fmt.Errorf("qemu: %w", waitErr)
 	case transferErr != nil:
@@ -135,7 +142,9 @@ var kernelLine = regexp.MustCompile(`^\[\s*\d+\.\d+\] `)
 // line adds and the kernel's own messages (returned separately unless showKernel), hands the
 // lines that carry output files to rcv, and returns the exit status the guest reported, or -1 if
 // it reported none.
-func relay(r io.Reader, w io.Writer, showKernel bool, reported func(), rcv *receiver) (status int, kernelLog string, err error) {
+func relay(
+	r io.Reader, w io.Writer, showKernel bool, reported func(), rcv *receiver,
+) (status int, kernelLog string, err error) {
 	status = -1
 	var klog strings.Builder
 	pendingBlank := false // the guest prints a newline before the marker; hold blank lines back
@@ -205,7 +214,8 @@ func findKernel(m machine) (string, error) {
 	}
 	found, _ := filepath.Glob(filepath.Join(cache, m.kernelDir, "boot", m.kernelPat))
 	if len(found) == 0 {
-		return "", fmt.Errorf("no kernel in %s: run scripts/vm-deps.sh (make test-vm does), or set PKEYARENA_VM_KERNEL", filepath.Join(cache, m.kernelDir))
+		return "", fmt.Errorf("no kernel in %s: run scripts/vm-deps.sh (make test-vm does), "+
+			"or set PKEYARENA_VM_KERNEL", filepath.Join(cache, m.kernelDir))
 	}
 	return found[len(found)-1], nil
 }
@@ -233,8 +243,8 @@ func passEnv(machineEnv []string) []string {
 	for _, n := range strings.Split(os.Getenv("VMRUN_ENV"), ",") {
 		extra[strings.TrimSpace(n)] = true
 	}
-	runtimeVars := map[string]bool{"GOTRACEBACK": true, "GODEBUG": true, "GOMAXPROCS": true, "GOGC": true,
-		"GOMEMLIMIT": true, "GOCOVERDIR": true}
+	runtimeVars := map[string]bool{"GOTRACEBACK": true, "GODEBUG": true, "GOMAXPROCS": true,
+		"GOGC": true, "GOMEMLIMIT": true, "GOCOVERDIR": true}
 	env := []string{"PATH=" + guestBinDir + ":/bin", "HOME=/tmp", "TMPDIR=/tmp"}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -296,7 +306,13 @@ func writeInitramfs(path, self, binary string, args, machineEnv []string, tio te
 		}
 	}
 
-	cfg, err := json.Marshal(config{Binary: guestBin, Args: args, Env: passEnv(machineEnv), Dir: wd, Outputs: tio.out})
+	cfg, err := json.Marshal(config{
+		Binary:  guestBin,
+		Args:    args,
+		Env:     passEnv(machineEnv),
+		Dir:     wd,
+		Outputs: tio.out,
+	})
 	if err != nil {
 		return err
 	}
@@ -368,7 +384,8 @@ func sharedLibs(binary string) ([]string, error) {
 	}
 	out, err := exec.Command("ldd", binary).Output()
 	if err != nil {
-		return nil, fmt.Errorf("ldd %s (needed to pack the shared libraries of a dynamic binary): %w", binary, err)
+		return nil, fmt.Errorf("ldd %s (needed to pack the shared libraries of a dynamic binary): %w",
+			binary, err)
 	}
 	libs := []string{interp}
 	for _, line := range strings.Split(string(out), "\n") {

@@ -25,19 +25,22 @@ type machine struct {
 var machines = map[elf.Machine]machine{
 	elf.EM_X86_64: {
 		arch: "amd64", qemu: "qemu-system-x86_64", kernelDir: "kernel-amd64", kernelPat: "vmlinuz-*",
-		args:   []string{"-machine", "q35", "-accel", "tcg", "-cpu", envOr("VMRUN_CPU", "max"), "-smp", "2"},
+		args: []string{"-machine", "q35", "-accel", "tcg",
+			"-cpu", envOr("VMRUN_CPU", "max"), "-smp", "2"},
 		append: "console=ttyS0 quiet panic=-1 secretmem.enable=1",
 	},
 	elf.EM_PPC64: {
 		arch: "ppc64le", qemu: "qemu-system-ppc64", kernelDir: "kernel-ppc64el", kernelPat: "vmlinux-*",
-		args:   []string{"-machine", "powernv9", "-accel", "tcg", "-cpu", envOr("VMRUN_CPU", "power9"), "-smp", "2"},
+		args: []string{"-machine", "powernv9", "-accel", "tcg",
+			"-cpu", envOr("VMRUN_CPU", "power9"), "-smp", "2"},
 		append: "console=hvc0 quiet panic=-1 secretmem.enable=1" + hashMMU(),
 		env:    []string{"PKEYARENA_EMULATED_AMR=1"},
 	},
 }
 
 // hashMMU asks a POWER guest's kernel for the hash MMU, which protection keys need, unless
-// VMRUN_MMU=radix (make test-vm-nopku-ppc64le: a guest without keys, where the PKU tests must fail).
+// VMRUN_MMU=radix (make test-vm-nopku-ppc64le: a guest without keys, where the PKU tests must
+// fail).
 func hashMMU() string {
 	if os.Getenv("VMRUN_MMU") == "radix" {
 		return ""
@@ -54,7 +57,8 @@ func machineFor(binary string) (machine, error) {
 	defer f.Close()
 	m, ok := machines[f.Machine]
 	if !ok || (f.Machine == elf.EM_PPC64 && f.ByteOrder.String() != "LittleEndian") {
-		return machine{}, fmt.Errorf("%s: no test bed for %v (%v) binaries", binary, f.Machine, f.ByteOrder)
+		return machine{}, fmt.Errorf("%s: no test bed for %v (%v) binaries",
+			binary, f.Machine, f.ByteOrder)
 	}
 	return m, nil
 }
@@ -71,7 +75,9 @@ func guestInit(m machine, self string) (string, error) {
 	}
 	p := filepath.Join(filepath.Dir(self), "vmrun-"+m.arch)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no /init for %s guests: build it with CGO_ENABLED=0 GOARCH=%s go build -o %s ./internal/cmd/vmrun (make test-vm-%s does): %w", m.arch, m.arch, p, m.arch, err)
+		return "", fmt.Errorf("no /init for %s guests: build it with "+
+			"CGO_ENABLED=0 GOARCH=%s go build -o %s ./internal/cmd/vmrun (make test-vm-%s does): %w",
+			m.arch, m.arch, p, m.arch, err)
 	}
 	return p, nil
 }
