@@ -15,33 +15,37 @@ func ratio(r runs, a, b, unit string, scale float64) string {
 	return fmt.Sprintf("%.2f ×", x.Center/(y.Center*scale))
 }
 
-// hardwareTables are the figures issue budgets are checked against: Enter+Exit against the
+// row is one line of a table against a yardstick: what it measures, and the benchmark.
+type row struct{ what, name string }
+
+// againstTable writes a table of each row's time and its ratio to the yardstick benchmark base.
+func againstTable(b *strings.Builder, r runs, title, base string, rows []row) {
+	fmt.Fprintf(b, "\n| %s | time | × %s |\n| --- | --- | --- |\n", title, rows[0].what)
+	for _, row := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", row.what, cell(r, row.name, "sec/op"),
+			ratio(r, row.name, base, "sec/op", 1))
+	}
+}
+
+// hardwareTables are the figures the budgets are checked against: Enter+Exit against the
 // register floor, Alloc+Free against the heap, a key miss against its pkey_mprotect calls, and
 // scaling from one goroutine to two. Dashes mark benchmarks that skipped (the floor, the miss and
 // pkey_mprotect need protection keys).
 func hardwareTables(r runs) string {
 	var b strings.Builder
 	const t = "sec/op"
-	b.WriteString("\n| per-thread switch | time | × the floor |\n| --- | --- | --- |\n")
-	for _, row := range []struct{ what, name string }{
-		{"RDPKRU + 2 WRPKRU (the floor)", "lib/RegisterFloor"},
+	againstTable(&b, r, "per-thread switch", "lib/RegisterFloor", []row{
+		{"the floor (RDPKRU + 2 WRPKRU)", "lib/RegisterFloor"},
 		{"LockOSThread + UnlockOSThread", "lib/LockOSThread"},
 		{"Enter+Exit, virtual key", "lib/EnterExit"},
 		{"Enter+Exit, `DedicatedKey`", "lib/EnterExitDedicated"},
-	} {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", row.what, cell(r, row.name, t),
-			ratio(r, row.name, "lib/RegisterFloor", t, 1))
-	}
-	b.WriteString("\n| Alloc+Free 32 B | time | × `make([]byte, 32)` |\n| --- | --- | --- |\n")
-	for _, row := range []struct{ what, name string }{
+	})
+	againstTable(&b, r, "Alloc+Free 32 B", "lib/HeapMake32", []row{
 		{"`make([]byte, 32)`", "lib/HeapMake32"},
 		{"four uncontended lock operations", "lib/LockFloor"},
 		{"Alloc+Free, virtual key", "lib/AllocFree32"},
 		{"Alloc+Free, `DedicatedKey`", "lib/AllocFree32Dedicated"},
-	} {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", row.what, cell(r, row.name, t),
-			ratio(r, row.name, "lib/HeapMake32", t, 1))
-	}
+	})
 	fmt.Fprintf(&b, "\nA key miss: %s for two (one per Enter, each parking one arena and binding "+
 		"the other: two `pkey_mprotect` calls), %s per re-tag; one `pkey_mprotect` of a locked "+
 		"64 KiB region: %s, so a miss costs %s its two calls. An mprotect pair of the same "+
@@ -50,7 +54,7 @@ func hardwareTables(r runs) string {
 		cell(r, "lib/MprotectPairLocked", t))
 	b.WriteString("\n| from GOMAXPROCS goroutines at once | 1 | 2 | throughput at 2, × 1 |\n" +
 		"| --- | --- | --- | --- |\n")
-	for _, row := range []struct{ what, name string }{
+	for _, row := range []row{
 		{"Enter+Exit of one domain, virtual key", "EnterExitParallel"},
 		{"Enter+Exit of one domain, `DedicatedKey`", "EnterExitDedicatedParallel"},
 		{"Alloc+Free 32 B in one arena", "AllocFree32Parallel"},

@@ -25,7 +25,8 @@ func TestSection(t *testing.T) {
 		"| 100000 | — / — | skipped",
 		"| 4KiB, 0 busy | — | 56.2 µs ± ∞ |",
 		"overhead (softreg): 35.0 ns ± ∞, against a LockOSThread+UnlockOSThread pair of 20.0 ns ± ∞.",
-		"| RDPKRU + 2 WRPKRU (the floor) | — | — |",
+		"| the floor (RDPKRU + 2 WRPKRU) | — | — |",
+		"| per-thread switch | time | × the floor (RDPKRU + 2 WRPKRU) |",
 		"| from GOMAXPROCS goroutines at once | 1 | 2 | throughput at 2, × 1 |",
 		"benchmath: need >= 6 samples for confidence interval at level 0.95 (± ∞ above).",
 	} {
