@@ -90,6 +90,7 @@ func push(d *Domain, saves bool) Token {
 		t.ent, t.ids = e, uint64(e.top)<<32|uint64(e.next)
 		e.top = e.next
 		e.depth++
+		orderForRace(e)
 		if saves && e.depth <= nestFrames {
 			t.f = &e.frames[e.depth-1]
 			return t
@@ -127,6 +128,19 @@ func pop(e *nestEntry, prev uint32) {
 		e.depth--
 		if prev == 0 {
 			e.g.Store(0)
+		} else {
+			orderForRace(e)
 		}
+	}
+}
+
+// orderForRace publishes the owner's plain writes to its entry, in race-detector builds only. A
+// goroutine that ends inside a domain leaves its entry claimed, and a new goroutine that the
+// runtime gives the same descriptor takes the entry over without a compare-and-swap. The
+// runtime orders the old goroutine's end before the new one's start, but the race detector
+// cannot see that ordering; this atomic store, paired with entryFor's load, shows it one.
+func orderForRace(e *nestEntry) {
+	if raceBuild {
+		e.g.Store(e.g.Load())
 	}
 }
