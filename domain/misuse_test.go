@@ -17,7 +17,7 @@ import (
 // closes (no pin or open left behind). Both modes.
 func TestMisusePanicsAndKeepsState(t *testing.T) {
 	if !slices.Contains([]string{"amd64", "arm64", "ppc64le", "ppc64"}, runtime.GOARCH) {
-		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64, not %s",
+		t.Skipf("tokens are told apart per thread only on amd64, arm64 and ppc64, not %s",
 			runtime.GOARCH)
 	}
 	t.Run("same domain nested, outer exited first", func(t *testing.T) {
@@ -111,6 +111,34 @@ func TestMisusePanicsAndKeepsState(t *testing.T) {
 		mine.Exit()
 		if err := a.Close(); err != nil {
 			t.Errorf("Close: %v", err)
+		}
+	})
+	t.Run("token of a goroutine that ended inside", func(t *testing.T) {
+		a, err := arena.NewArena(arena.Name("ended-inside"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { // the ended goroutine's pin (or open) is never given back
+			if err := a.Close(); !errors.Is(err, arena.ErrBusy) {
+				t.Errorf("Close of an arena a goroutine ended inside: %v, want ErrBusy", err)
+			}
+		})
+		b := alloc(t, a, 32)
+		d := newDomain(t, domain.ReadWrite(a))
+		entered := make(chan domain.Token)
+		go func() {
+			entered <- d.Enter()
+			runtime.Goexit() // locked: the thread ends with the goroutine, its entry stays
+		}()
+		theirs := <-entered
+		mustPanic(t, "Exit of a token whose goroutine ended inside", "not live on this goroutine",
+			theirs.Exit)
+		if a.Mode() == arena.PKU {
+			if got := probe(b); got != (access{}) {
+				t.Errorf("this thread has %+v after the refused Exit; want nothing", got)
+			}
+			tok := d.Enter() // this thread's own entry is untouched
+			tok.Exit()
 		}
 	})
 	t.Run("grant-less domain exited twice", func(t *testing.T) {

@@ -1,6 +1,12 @@
 package gid
 
-// current is implemented in gid_amd64.s.
-//
+// current, thread and threadCheck are implemented in gid_amd64.s.
+
 //go:noescape
 func current() uintptr
+
+//go:noescape
+func thread() uintptr
+
+//go:noescape
+func threadCheck() (m, g0m uintptr)

@@ -2,7 +2,13 @@
 
 package gid
 
-// current is implemented in gid_ppc64x.s.
-//
+// current, thread and threadCheck are implemented in gid_ppc64x.s.
+
 //go:noescape
 func current() uintptr
+
+//go:noescape
+func thread() uintptr
+
+//go:noescape
+func threadCheck() (m, g0m uintptr)
