@@ -94,6 +94,29 @@ func BenchmarkRegisterFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkSwitchFloor is the floor of a switch that keeps Enter+Exit's guarantees: the goroutine
+// locked to its thread while inside (the register is the thread's), the register read before the
+// write in (to restore it), and read again before the write out (Exit's check of what Enter wrote,
+// and the bits of other code's keys, which Exit leaves as they are). Enter+Exit minus this is
+// what the library's bookkeeping costs.
+func BenchmarkSwitchFloor(b *testing.B) {
+	pkutest.RequirePKU(b)
+	if pkutest.InVM() {
+		b.Skip("timings under emulated PKU are meaningless")
+	}
+	for b.Loop() {
+		runtime.LockOSThread()
+		saved := pkru.Read()
+		wrote := saved.With(1, pkru.ReadWrite)
+		pkru.Write(wrote)
+		if pkru.Read() != wrote {
+			b.Fatal("the register does not hold what was written")
+		}
+		pkru.Write(saved)
+		runtime.UnlockOSThread()
+	}
+}
+
 // BenchmarkDo is Enter+Exit through Do with a closure that captures a variable.
 func BenchmarkDo(b *testing.B) {
 	if pkutest.InVM() {

@@ -37,6 +37,8 @@ func hardwareTables(r runs) string {
 	againstTable(&b, r, "per-thread switch", "lib/RegisterFloor", []row{
 		{"the floor (RDPKRU + 2 WRPKRU)", "lib/RegisterFloor"},
 		{"LockOSThread + UnlockOSThread", "lib/LockOSThread"},
+		{"the floor with Enter+Exit's guarantees (thread locked, register read before each write)",
+			"lib/SwitchFloor"},
 		{"Enter+Exit, virtual key", "lib/EnterExit"},
 		{"Enter+Exit, `DedicatedKey`", "lib/EnterExitDedicated"},
 	})

@@ -55,7 +55,7 @@ type benchRun struct {
 
 // The library's own benchmarks that benchreport runs beside the bench module's.
 const (
-	domainBenchmarks = "RegisterFloor|LockOSThread|EnterExit$|EnterExitDedicated$|KeyMiss|" +
+	domainBenchmarks = "RegisterFloor|SwitchFloor|LockOSThread|EnterExit$|EnterExitDedicated$|KeyMiss|" +
 		"PkeyMprotect|MprotectPairLocked"
 	arenaBenchmarks    = "HeapMake32|LockFloor|AllocFree32$|AllocFree32Dedicated$"
 	parallelBenchmarks = "EnterExitParallel|EnterExitDedicatedParallel|AllocFree32Parallel"
