@@ -15,7 +15,7 @@
 // thread's rights register: the domain's arenas get their granted access, every other arena of
 // this library is denied, and the register bits of keys owned by other code are untouched. No
 // system call and no allocation (except one small one per Enter nested more than three deep, or
-// on a thread the nesting table cannot track; see below): two register writes, a few loads
+// on a goroutine the nesting table cannot track; see below): two register writes, a few loads
 // and, per granted arena, two atomic counter updates that pin its key. Every other thread, and
 // this one after Exit, faults on the arenas' bytes.
 //
@@ -41,13 +41,12 @@
 //
 // Go has no goroutine-local storage. Enter's Token carries what Exit needs: the domain, its number
 // among the goroutine's live tokens, and where Enter saved the register it found and the value it
-// wrote (in a fixed per-thread table for the first three nested domains, on the heap below that:
-// while inside, the goroutine is locked to its thread and alone there). Exit panics, before changing anything, when its token is not the calling goroutine's
+// wrote (in a fixed per-goroutine table for the first three nested domains, on the heap below
+// that). Exit panics, before changing anything, when its token is not the calling goroutine's
 // innermost live one (an outer domain exited before an inner one, a token exited twice or on
 // another goroutine) or when the register no longer holds what its Enter wrote, rather than
-// leave the thread with rights nobody meant it to have. Threads the table cannot track (a full
-// neighbourhood, or an architecture other than amd64, arm64 and ppc64) get the register check
-// and the refusal of a second Exit of one token, not the check of order or goroutine.
+// leave the thread with rights nobody meant it to have. Goroutines the table cannot track (a full
+// slot, or an architecture other than amd64, arm64 and ppc64) get the register check only.
 //
 // # What the thread model rests on
 //

@@ -17,7 +17,7 @@ import (
 // closes (no pin or open left behind). Both modes.
 func TestMisusePanicsAndKeepsState(t *testing.T) {
 	if !slices.Contains([]string{"amd64", "arm64", "ppc64le", "ppc64"}, runtime.GOARCH) {
-		t.Skipf("tokens are told apart per thread only on amd64, arm64 and ppc64, not %s",
+		t.Skipf("tokens are told apart per goroutine only on amd64, arm64 and ppc64, not %s",
 			runtime.GOARCH)
 	}
 	t.Run("same domain nested, outer exited first", func(t *testing.T) {

@@ -9,34 +9,26 @@ import (
 	"github.com/pkeyarena/pkeyarena/pkru"
 )
 
-// Each thread has an entry here that keeps its goroutine's live tokens: Enter pushes, Exit pops,
-// and Exit panics, before changing anything, when its token is not the innermost live token of
-// the calling goroutine (out of order, exited twice, or entered on another goroutine). The
-// register check in Exit cannot see these cases when two tokens wrote the same rights (the same
-// domain nested, or entered on two goroutines).
-//
-// The entry is the thread's, not the goroutine's: Enter locks the goroutine to its thread, and
-// until the last Exit no other goroutine runs there (runtime.LockOSThread), so while a token is
-// live the thread's entry is its goroutine's alone, and a token exited on another goroutine finds
-// another thread's entry. An entry is claimed once for the life of the thread, so the hot path
-// reads and writes it with plain instructions and no atomic operation.
+// Each goroutine inside a domain has an entry here: the innermost of its live tokens. Enter
+// pushes, Exit pops, and Exit panics, before changing anything, when its token is not the
+// innermost live token of the calling goroutine (out of order, exited twice, or entered on
+// another goroutine). The register check in Exit cannot see these cases when two tokens wrote
+// the same rights (the same domain nested, or entered on two goroutines).
 //
 // The entry also keeps, for its first nestFrames tokens, what Enter read and wrote to the
 // register, so that a Token stays small enough to travel in machine registers (see Token).
 //
-// Entries live in a fixed table indexed by a hash of the thread's identifier (internal/gid),
-// probed over nestProbes neighbours: no allocation, and each entry is written only by its
-// thread. A thread whose neighbourhood is full, or a platform without identifiers, is not
-// tracked: its tokens keep their frames on the heap, as do tokens nested deeper, and get the
-// register check and a refusal of a second Exit of the same token, not the check of order or
-// goroutine. A thread that ends keeps its entry until the runtime reuses its descriptor for a
-// new thread (a goroutine that ends while locked takes its thread with it).
+// Entries live in a fixed table of small buckets indexed by a hash of the goroutine's identifier
+// (internal/gid): no allocation, and each entry is written only by its goroutine. A goroutine
+// whose bucket is full, or a platform without identifiers, is not tracked: its tokens keep their
+// frames on the heap, as do tokens nested deeper, and get the register check and a refusal of a
+// second Exit of the same token, not the check of order or goroutine.
 
 const (
-	nestBits   = 14
-	nestSize   = 1 << nestBits // more than the runtime's 10 000 threads
-	nestProbes = 8
-	nestFrames = 3 // nesting depth whose frames live in the entry
+	nestBucketBits = 13
+	nestBuckets    = 1 << nestBucketBits // of 2 ways: more than the runtime's 10 000 threads
+	nestWays       = 2
+	nestFrames     = 3 // nesting depth whose frames live in the entry
 )
 
 // frame is what Exit needs of the register as Enter found and left it.
@@ -44,16 +36,16 @@ type frame struct {
 	saved pkru.Rights // the register before Enter
 	wrote pkru.Rights // the register Enter wrote
 	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares and restores
-	// exited: a heap frame's token (untracked thread) was exited; it is the only frame of its
-	// token, so a second Exit, of the token or a copy, is refused.
+	// exited: a heap frame's token (untracked goroutine) was exited; it is the only frame of
+	// its token, so a second Exit, of the token or a copy, is refused.
 	exited atomic.Bool
 }
 
 type nestHead struct {
-	thread atomic.Uintptr // owning thread (gid.Thread), for its life; 0: free
-	top    uint32         // id of the innermost live token; 0: none
-	next   uint32         // ids handed out, never reset: a stale token matches after 2^32
-	depth  uint32         // live tokens
+	g      atomic.Uintptr // owning goroutine; 0: free
+	top    uint32         // id of the innermost live token; 0: none (owner only)
+	next   uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
+	depth  uint32         // live tokens (owner only)
 	frames [nestFrames]frame
 }
 
@@ -63,23 +55,23 @@ type nestEntry struct {
 }
 
 // An entry fills two 64-byte cache lines, or one 128-byte line.
-var nest [nestSize]nestEntry
+var nest [nestBuckets][nestWays]nestEntry
 
-// entryFor returns thread m's entry, claiming a free one when it has none, or nil when it cannot
-// be tracked. m is the calling goroutine's thread, and the goroutine is locked to it.
-func entryFor(m uintptr) *nestEntry {
-	if m == 0 {
+// entryFor returns the calling goroutine's entry, claiming a free one when it has none, or nil
+// when it cannot be tracked.
+func entryFor(g uintptr) *nestEntry {
+	if g == 0 {
 		return nil
 	}
-	i := gid.Slot(m, nestBits)
-	for p := range uint(nestProbes) {
-		if e := &nest[(i+p)%nestSize]; e.thread.Load() == m {
-			return e
+	b := &nest[gid.Slot(g, nestBucketBits)]
+	for i := range b {
+		if b[i].g.Load() == g {
+			return &b[i]
 		}
 	}
-	for p := range uint(nestProbes) {
-		if e := &nest[(i+p)%nestSize]; e.thread.Load() == 0 && e.thread.CompareAndSwap(0, m) {
-			return e
+	for i := range b {
+		if b[i].g.Load() == 0 && b[i].g.CompareAndSwap(0, g) {
+			return &b[i]
 		}
 	}
 	return nil
@@ -89,7 +81,7 @@ func entryFor(m uintptr) *nestEntry {
 // for the register when saves is set (PKU mode).
 func push(d *Domain, saves bool) Token {
 	t := Token{d: d}
-	e := entryFor(gid.Thread())
+	e := entryFor(gid.Current())
 	if e != nil {
 		e.next++
 		if e.next == 0 { // 0 means none
@@ -111,16 +103,15 @@ func push(d *Domain, saves bool) Token {
 }
 
 // checkTop panics unless token number id of d, in entry e, is the calling goroutine's innermost
-// live token. It changes nothing. (The entry's thread is checked first: only that thread reads
-// top.)
+// live token. It changes nothing. (The entry's owner is checked first: only the owner reads top.)
 func checkTop(d *Domain, e *nestEntry, id uint32) {
-	if e != nil && (e.thread.Load() != gid.Thread() || e.top != id) {
+	if e != nil && (e.g.Load() != gid.Current() || e.top != id) {
 		badExit(d, e, id)
 	}
 }
 
 func badExit(d *Domain, e *nestEntry, id uint32) {
-	if e.thread.Load() != gid.Thread() {
+	if e.g.Load() != gid.Current() {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the token is not live on this "+
 			"goroutine: it was exited already, or Enter ran on another goroutine (Exit must run "+
 			"on the goroutine that called Enter)", d))
@@ -135,16 +126,21 @@ func pop(e *nestEntry, prev uint32) {
 	if e != nil {
 		e.top = prev
 		e.depth--
-		orderForRace(e)
+		if prev == 0 {
+			e.g.Store(0)
+		} else {
+			orderForRace(e)
+		}
 	}
 }
 
-// orderForRace publishes the entry's plain writes, in race-detector builds only. The goroutines
-// that one after the other run on a thread share its entry; the runtime orders one's last Exit
-// before the next one's Enter on that thread, but the race detector cannot see that ordering.
-// This atomic store, paired with entryFor's load, shows it one.
+// orderForRace publishes the owner's plain writes to its entry, in race-detector builds only. A
+// goroutine that ends inside a domain leaves its entry claimed, and a new goroutine that the
+// runtime gives the same descriptor takes the entry over without a compare-and-swap. The
+// runtime orders the old goroutine's end before the new one's start, but the race detector
+// cannot see that ordering; this atomic store, paired with entryFor's load, shows it one.
 func orderForRace(e *nestEntry) {
 	if raceBuild {
-		e.thread.Store(e.thread.Load())
+		e.g.Store(e.g.Load())
 	}
 }

@@ -10,34 +10,26 @@ import (
 	"github.com/pkeyarena/pkeyarena/internal/gid"
 )
 
-// untracked locks the calling goroutine to its thread and fills that thread's neighbourhood in
-// the nesting table with owners no thread has (odd values: descriptors are aligned), setting the
-// thread's own entry aside, so that its tokens are untracked until the test ends.
+// untracked fills the calling goroutine's nesting bucket with owners no goroutine has (odd
+// values: descriptors are aligned), so that its tokens are untracked until the test ends.
 func untracked(t *testing.T) {
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-	m := gid.Thread()
-	if m == 0 {
-		t.Skip("no thread identifiers on " + runtime.GOARCH + ": every token is untracked")
+	g := gid.Current()
+	if g == 0 {
+		t.Skip("no goroutine identifiers on " + runtime.GOARCH + ": every token is untracked")
 	}
-	i := gid.Slot(m, nestBits)
-	restore := map[*nestEntry]uintptr{}
-	for p := range uint(nestProbes) {
-		e := &nest[(i+p)%nestSize]
-		fake := uintptr(2*p + 1)
-		if e.thread.CompareAndSwap(0, fake) {
-			restore[e] = 0
-		} else if e.thread.CompareAndSwap(m, fake) { // the thread's own, at depth 0
-			restore[e] = m
+	b := &nest[gid.Slot(g, nestBucketBits)]
+	for i := range b {
+		if !b[i].g.CompareAndSwap(0, uintptr(2*i+1)) {
+			t.Fatalf("bucket way %d is taken by %#x", i, b[i].g.Load())
 		}
 	}
 	t.Cleanup(func() {
-		for e, owner := range restore {
-			e.thread.Store(owner)
+		for i := range b {
+			b[i].g.Store(0)
 		}
 	})
-	if e := entryFor(m); e != nil {
-		t.Fatal("the thread is still tracked")
+	if e := entryFor(g); e != nil {
+		t.Fatal("the goroutine is still tracked")
 	}
 }
 

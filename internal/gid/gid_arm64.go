@@ -1,12 +1,6 @@
 package gid
 
-// current, thread and threadCheck are implemented in gid_arm64.s.
-
+// current is implemented in gid_arm64.s.
+//
 //go:noescape
 func current() uintptr
-
-//go:noescape
-func thread() uintptr
-
-//go:noescape
-func threadCheck() (m, g0m uintptr)

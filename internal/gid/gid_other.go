@@ -5,7 +5,3 @@ package gid
 // current gives no identifier on other architectures: package domain then cannot tell one
 // goroutine's tokens from another's (its doc says so).
 func current() uintptr { return 0 }
-
-func thread() uintptr { return 0 }
-
-func threadCheck() (m, g0m uintptr) { return 0, 0 }

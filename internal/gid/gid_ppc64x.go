@@ -2,13 +2,7 @@
 
 package gid
 
-// current, thread and threadCheck are implemented in gid_ppc64x.s.
-
+// current is implemented in gid_ppc64x.s.
+//
 //go:noescape
 func current() uintptr
-
-//go:noescape
-func thread() uintptr
-
-//go:noescape
-func threadCheck() (m, g0m uintptr)

@@ -8,7 +8,8 @@ import (
 // Goroutines that run at once get different identifiers; one goroutine keeps its identifier
 // across scheduling and stack growth.
 func TestCurrent(t *testing.T) {
-	if !withIDs() {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" && runtime.GOARCH != "ppc64le" &&
+		runtime.GOARCH != "ppc64" {
 		if Current() != 0 {
 			t.Fatal("an identifier on an architecture without one")
 		}
@@ -38,61 +39,6 @@ func TestCurrent(t *testing.T) {
 		seen[id] = true
 	}
 	close(release)
-}
-
-// Goroutines locked to threads at once get different thread identifiers, each stable while its
-// goroutine stays locked, and on Linux each names one kernel thread (threadIDs).
-func TestThread(t *testing.T) {
-	if !withIDs() {
-		if Thread() != 0 {
-			t.Fatal("a thread identifier on an architecture without one")
-		}
-		return
-	}
-	if !threadOK {
-		t.Fatal("the runtime's layout is not the one Thread reads: it gives no identifiers")
-	}
-	const n = 8
-	type seen struct{ thread, tid uintptr }
-	got := make(chan seen, n)
-	release := make(chan struct{})
-	for range n {
-		go func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			me := Thread()
-			grow(100)
-			runtime.Gosched()
-			if Thread() != me {
-				t.Error("thread identifier changed within a locked goroutine")
-			}
-			got <- seen{me, threadID()}
-			<-release
-		}()
-	}
-	byThread, byTid := map[uintptr]uintptr{}, map[uintptr]uintptr{}
-	for range n {
-		s := <-got
-		if s.thread == 0 {
-			t.Fatal("no thread identifier")
-		}
-		if _, dup := byThread[s.thread]; dup {
-			t.Errorf("thread identifier %#x shared by two locked goroutines", s.thread)
-		}
-		if other, dup := byTid[s.tid]; dup && s.tid != 0 {
-			t.Errorf("kernel thread %d has two identifiers, %#x and %#x", s.tid, other, s.thread)
-		}
-		byThread[s.thread], byTid[s.tid] = s.tid, s.thread
-	}
-	close(release)
-}
-
-func withIDs() bool {
-	switch runtime.GOARCH {
-	case "amd64", "arm64", "ppc64le", "ppc64":
-		return true
-	}
-	return false
 }
 
 //go:noinline

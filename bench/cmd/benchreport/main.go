@@ -55,8 +55,8 @@ type benchRun struct {
 
 // The library's own benchmarks that benchreport runs beside the bench module's.
 const (
-	domainBenchmarks = "RegisterFloor|SwitchFloor|LockOSThread|EnterExit$|EnterExitDedicated$|KeyMiss|" +
-		"PkeyMprotect|MprotectPairLocked"
+	domainBenchmarks = "RegisterFloor|SwitchFloor|LockOSThread|EnterExit$|EnterExitDedicated$|" +
+		"KeyMiss|PkeyMprotect|MprotectPairLocked"
 	arenaBenchmarks    = "HeapMake32|LockFloor|AllocFree32$|AllocFree32Dedicated$"
 	parallelBenchmarks = "EnterExitParallel|EnterExitDedicatedParallel|AllocFree32Parallel"
 )
