@@ -34,9 +34,9 @@ var table = [...]Platform{
 		GOOS: "linux", GOARCH: "amd64", PerThread: true, ReadOnly: true,
 		Keys:     "up to 15 (PKU)",
 		Fallback: processWide,
-		Tested: "PKU hardware (Intel Xeon guest, Linux 6.18, 2026-12-02: every suite, both " +
-			"modes, -race); emulated PKU in CI (QEMU TCG -cpu max, Debian 6.1 kernel); " +
-			"fallback on the CI host",
+		Tested: "PKU hardware (Intel Xeon and AMD EPYC Zen 3 guests, Linux 6.18, 2026-12-02: " +
+			"every suite, both modes, -race); emulated PKU in CI (QEMU TCG -cpu max, Debian 6.1 " +
+			"kernel); fallback on the CI host",
 	},
 	{
 		GOOS: "linux", GOARCH: "arm64", PerThread: false, ReadOnly: true,
