@@ -171,7 +171,9 @@ var beforeUnmap func(mem []byte)
 // Close wipes all of the arena's memory, unmaps it and frees its key. Afterwards every method
 // returns ErrClosed; a second Close returns nil. Close returns ErrBusy, and does nothing, while
 // a domain that grants the arena is inside (Mprotect mode: the arena is open; PKU mode: its key
-// is pinned). With DedicatedKey it can see only the calling thread's own domains (its register
+// is pinned, which the arena's own work on another goroutine, such as the batched wipe a Free
+// or Check runs, also does for a moment: Close racing with those can report ErrBusy, and can be
+// called again). With DedicatedKey it can see only the calling thread's own domains (its register
 // grants the key): closing while another thread is inside is a programming error it cannot
 // detect, and that thread keeps access to the key number, which the kernel may hand out again,
 // until it exits. It also reports corruption still pending from batched wipes.

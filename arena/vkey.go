@@ -299,7 +299,8 @@ func (v *vkey) closeKey() error {
 	v.state.Store(s | stClosed)
 	if !v.dedicated && v.pinned() {
 		v.state.Store(s)
-		return fmt.Errorf("Close while a domain is inside (its key is pinned): %w", ErrBusy)
+		return fmt.Errorf("Close while a domain is inside, or the arena's own work on another "+
+			"goroutine holds its key (its key is pinned): %w", ErrBusy)
 	}
 	return nil
 }
