@@ -262,6 +262,54 @@ func TestPinnedExhaustion(t *testing.T) {
 	t.Logf("%d keys, all pinned: TryEnter refused, Enter waited and panicked, then got a released key", n)
 }
 
+// EnterContext's wait is bounded by its context, not by KeyWait: with every key pinned for longer
+// than KeyWait it keeps waiting, and it gets the first key unpinned after that.
+func TestEnterContextWaitsPastKeyWait(t *testing.T) {
+	pkutest.RequirePKU(t)
+	n := keysAvailable(t)
+	ts := newTenants(t, n+1)
+	ds := make([]*domain.Domain, n)
+	for i := range ds {
+		ds[i] = ts[i].d
+	}
+	release, releaseAll := holders(t, ds)
+	defer releaseAll()
+	last := ts[n]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*arena.KeyWait)
+	defer cancel()
+	type result struct {
+		ok     bool
+		err    error
+		waited time.Duration
+	}
+	got := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		tok, err := last.d.EnterContext(ctx)
+		if err != nil {
+			got <- result{err: err, waited: time.Since(start)}
+			return
+		}
+		r := result{ok: holds(last.secret, n), waited: time.Since(start)}
+		tok.Exit()
+		got <- r
+	}()
+	select {
+	case r := <-got: // before any key was unpinned: it must have failed
+		t.Fatalf("EnterContext returned after %v with every key pinned: %+v", r.waited, r)
+	case <-time.After(arena.KeyWait + arena.KeyWait/4):
+	}
+	release(0)
+	r := <-got
+	if r.err != nil || !r.ok {
+		t.Fatalf("EnterContext after a key was unpinned past KeyWait: %v (its secret read right: %v)",
+			r.err, r.ok)
+	}
+	if r.waited < arena.KeyWait {
+		t.Errorf("EnterContext succeeded after %v, before the key was unpinned", r.waited)
+	}
+}
+
 // One goroutine stays inside a domain while others churn through many arenas, forcing evictions:
 // the pinned arena never changes key, its reads never fault, and neither it nor a prober outside
 // ever reads the churned arenas.
