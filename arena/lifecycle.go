@@ -33,11 +33,13 @@ func (a *Arena) open(acc pkru.Access) error {
 		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 	}
 	a.opens[acc]++
-	if a.openCount() == 1 && a.dirty.Load() {
+	if a.dirty.Load() { // every opener, so that code inside never reads a freed object
 		// The first opener wipes what was freed while closed, in place, with the pages opened
 		// read-write as they are opened for it (doc.go, Limitations: for this moment they are
-		// writable by every thread even for a read-only grant).
-		if a.curProt != protRW {
+		// writable by every thread even for a read-only grant). A later one finds them open:
+		// flushLocked wipes in place when they are writable, and through the kernel's view,
+		// opening nothing, when they are read-only.
+		if a.openCount() == 1 && a.curProt != protRW {
 			a.protectAll(protRW)
 			a.curProt = protRW
 		}

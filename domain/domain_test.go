@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -461,6 +462,51 @@ func TestEnterWipesPendingFrees(t *testing.T) {
 					seam.Of(a).ReadyToEnter(), a.Stats().Pending)
 			}
 		})
+	}
+}
+
+// An Enter wipes pending frees also while another goroutine is inside a domain over the arena
+// (in Mprotect mode the arena is open already then, and only the first opener used to wipe),
+// with the other goroutine's grant read-write or read-only, and its own either.
+func TestEnterWipesPendingFreesWhileInside(t *testing.T) {
+	for _, other := range []pkru.Access{pkru.ReadWrite, pkru.ReadOnly} {
+		for _, mine := range []pkru.Access{pkru.ReadWrite, pkru.ReadOnly} {
+			t.Run(fmt.Sprintf("inside %v, entering %v", other, mine), func(t *testing.T) {
+				a := newArena(t, "wiped-while-inside")
+				b := alloc(t, a, 48)
+				newDomain(t, domain.ReadWrite(a)).Do(func() error {
+					copy(b, "a secret that must not outlive its Free, anywhere")
+					return nil
+				})
+				inside, leave, left := make(chan struct{}), make(chan struct{}), make(chan struct{})
+				go func() {
+					defer close(left)
+					newDomain(t, domain.Grant{Arena: a, Access: other}).Do(func() error {
+						close(inside)
+						<-leave
+						return nil
+					})
+				}()
+				<-inside
+				if err := a.Free(b); err != nil {
+					t.Fatal(err)
+				}
+				newDomain(t, domain.Grant{Arena: a, Access: mine}).Do(func() error {
+					for i, c := range b {
+						if c != 0 {
+							t.Fatalf("byte %d of a freed object reads %#x inside the domain, "+
+								"another goroutine inside too", i, c)
+						}
+					}
+					return nil
+				})
+				close(leave)
+				<-left
+				if st := a.Stats(); st.Pending != 0 {
+					t.Errorf("pending after the Enter: %d", st.Pending)
+				}
+			})
+		}
 	}
 }
 
