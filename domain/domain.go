@@ -239,7 +239,7 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 	wrote := saved&^mask | deny&^mine | rights
 	writeRights(wrote)
 	t := push(d, true)
-	*t.f = frame{saved: saved, wrote: wrote, mask: mask}
+	*t.f = frame{saved: saved, wrote: wrote, mask: mask, mine: mine}
 	return t
 }
 
@@ -252,12 +252,12 @@ func (t Token) Exit() {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
 	}
 	checkTop(t.d, t.ent, uint32(t.ids))
-	if t.ent == nil && t.f.exited.Load() { // untracked: the frame is the token's own
+	if t.ent == nil && heapOf(t.f).exited.Load() { // untracked: the frame is the token's own
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
 	}
 	if t.d.mode == arena.Mprotect {
 		if t.ent == nil {
-			t.f.exited.Store(true)
+			heapOf(t.f).exited.Store(true)
 		}
 		t.d.exitMprotect()
 		pop(t.ent, uint32(t.ids>>32))
@@ -265,18 +265,23 @@ func (t Token) Exit() {
 		return
 	}
 	f := t.f
+	// The bits Exit compares and restores: the domain's keys, and the other keys the library
+	// held at Enter and still holds. A key it gave back inside (an arena closed meanwhile) may
+	// be other code's by now, granted on this thread; its bits are that code's business.
+	lib, _ := seam.LibraryKeys()
+	mask := f.mask & (lib | f.mine)
 	cur := readRights()
-	if cur&f.mask != f.wrote&f.mask {
+	if cur&mask != f.wrote&mask {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this "+
 			"domain's Enter wrote %v (an inner domain was not exited, this token was exited "+
 			"already, or Exit runs on another goroutine)", t.d, cur, f.wrote))
 	}
 	if t.ent == nil {
-		f.exited.Store(true)
+		heapOf(f).exited.Store(true)
 	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.
-	writeRights(cur&^f.mask | f.saved&f.mask)
+	writeRights(cur&^mask | f.saved&mask)
 	if !t.d.fixed {
 		for i := range t.d.grants {
 			t.d.plumb[i].UnpinKey() // after the register no longer grants the keys

@@ -35,11 +35,21 @@ const (
 type frame struct {
 	saved pkru.Rights // the register before Enter
 	wrote pkru.Rights // the register Enter wrote
-	mask  pkru.Rights // the library's keys at Enter: the bits Exit compares and restores
-	// exited: a heap frame's token (untracked goroutine) was exited; it is the only frame of
-	// its token, so a second Exit, of the token or a copy, is refused.
+	mask  pkru.Rights // the library's keys at Enter, the domain's among them
+	mine  pkru.Rights // the domain's own keys
+}
+
+// heapFrame is a frame on the heap: of a token nested deeper than an entry keeps, or of an
+// untracked goroutine. Its frame comes first, so that a token's *frame leads back to it.
+type heapFrame struct {
+	frame
+	// exited: the token of an untracked goroutine was exited; this is the only frame of its
+	// token, so a second Exit, of the token or a copy, is refused.
 	exited atomic.Bool
 }
+
+// heapOf returns the heapFrame that f, a heap frame's, belongs to.
+func heapOf(f *frame) *heapFrame { return (*heapFrame)(unsafe.Pointer(f)) }
 
 type nestHead struct {
 	g      atomic.Uintptr // owning goroutine; 0: free
@@ -97,7 +107,7 @@ func push(d *Domain, saves bool) Token {
 		}
 	}
 	if saves || e == nil { // an untracked token's frame also tells a second Exit
-		t.f = new(frame)
+		t.f = &new(heapFrame).frame
 	}
 	return t
 }

@@ -492,6 +492,78 @@ func TestForeignKeysUntouched(t *testing.T) {
 	}
 }
 
+// A key the library gives back while a domain is inside (another arena closed, on this goroutine
+// or another) can be other code's by Exit, granted on this thread: Exit leaves its bits alone,
+// as for any other code's key, and still revokes the domain's own. (Exit used to compare them
+// with what Enter wrote, panic, and leave the thread inside.)
+func TestExitLeavesKeysGivenBackInside(t *testing.T) {
+	pkutest.RequirePKU(t)
+	for _, where := range []string{"this goroutine", "another goroutine"} {
+		t.Run(where, func(t *testing.T) {
+			runtime.LockOSThread() // pkey_alloc sets the initial rights on the calling thread only
+			defer runtime.UnlockOSThread()
+			a := newArena(t, "kept")
+			secret := alloc(t, a, 32)
+			c, err := arena.NewArena(arena.Name("given-back"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			alloc(t, c, 32)
+			ck, ok := c.Key()
+			if !ok {
+				t.Fatal("the second arena has no key")
+			}
+			var held []pkru.Key // every other free key, so that the kernel hands out c's next
+			for {
+				k, err := pkru.Alloc(pkru.NoAccess)
+				if err != nil {
+					break
+				}
+				held = append(held, k)
+			}
+			defer func() {
+				for _, k := range held {
+					pkru.Write(pkru.Read().With(k, pkru.NoAccess))
+					k.Free()
+				}
+			}()
+			d := newDomain(t, domain.ReadWrite(a))
+			tok := d.Enter()
+			if where == "this goroutine" {
+				err = c.Close()
+			} else {
+				done := make(chan error)
+				go func() { done <- c.Close() }()
+				err = <-done
+			}
+			if err != nil {
+				t.Fatalf("Close of an arena the domain does not grant: %v", err)
+			}
+			k, err := pkru.Alloc(pkru.ReadWrite) // other code, on this thread, gets the number
+			if err != nil || k != ck {
+				t.Fatalf("pkru.Alloc after the Close: key %d, %v; want key %d", k, err, ck)
+			}
+			defer func() {
+				pkru.Write(pkru.Read().With(k, pkru.NoAccess))
+				k.Free()
+			}()
+			if pkutest.EmulatedAMR() {
+				pkru.Write(pkru.Read().With(k, pkru.ReadWrite))
+			}
+			tok.Exit()
+			if got := probe(secret); got != (access{}) {
+				t.Errorf("after Exit the thread has %+v on the domain's arena", got)
+			}
+			if acc := pkru.Read().Access(k); acc != pkru.ReadWrite {
+				t.Errorf("other code's key %d is %v after Exit, want ReadWrite", k, acc)
+			}
+			if err := a.Close(); err != nil {
+				t.Errorf("Close after the Exit: %v", err)
+			}
+		})
+	}
+}
+
 // Domains over arenas with dedicated keys pin nothing and compute their rights once; they still
 // deny every other arena, and refuse a closed arena.
 func TestDedicatedKeyDomain(t *testing.T) {
