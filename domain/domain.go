@@ -292,22 +292,41 @@ func (t Token) Exit() {
 }
 
 // Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after
-// Exit) or calls runtime.Goexit.
+// Exit) or calls runtime.Goexit. When the Exit finds that fn misused the domain (it entered a
+// domain it did not exit, or rewrote the register), Do panics as Exit does, but in PKU mode it
+// first denies every arena of the library on this thread, which stays locked to the goroutine:
+// a caller that recovers the panic, as a server does, keeps no access to any secret. (The
+// arenas' pins stay taken, as for a goroutine that ends inside: Close reports ErrBusy.)
 func (d *Domain) Do(fn func() error) error {
 	tok := d.Enter()
-	defer tok.Exit()
+	defer tok.exitOrDeny()
 	return fn()
+}
+
+// exitOrDeny is Do's Exit: when Exit panics, every library key is denied on the thread (still
+// locked: Exit panics before it unlocks) before the panic goes on.
+func (t Token) exitOrDeny() {
+	exited := false
+	defer func() {
+		if !exited && t.d.mode == arena.PKU {
+			lib, deny := seam.LibraryKeys()
+			writeRights(readRights()&^lib | deny)
+		}
+	}()
+	t.Exit()
+	exited = true
 }
 
 // DoContext is Do that enters with EnterContext: where Do's Enter would panic (every key pinned
 // past the wait, an arena closed), it returns EnterContext's error without running fn. For code
-// that must not panic on a busy or closing arena, such as a signer inside a server.
+// that must not panic on a busy or closing arena, such as a signer inside a server. Its Exit
+// denies every arena on misuse, as Do's does.
 func (d *Domain) DoContext(ctx context.Context, fn func() error) error {
 	tok, err := d.EnterContext(ctx)
 	if err != nil {
 		return err
 	}
-	defer tok.Exit()
+	defer tok.exitOrDeny()
 	return fn()
 }
 

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -278,6 +279,69 @@ func TestDoRestoresOnPanicAndGoexit(t *testing.T) {
 	want := errors.New("from fn")
 	if err := d.Do(func() error { return want }); err != want {
 		t.Errorf("Do returned %v, want fn's error", err)
+	}
+}
+
+// When fn misuses the domain (here: it enters another domain and does not exit it), Do panics,
+// and a caller that recovers keeps no access to either arena: the thread, still locked to the
+// goroutine, denies every arena of the library (PKU mode). DoContext does the same.
+func TestDoDeniesEverythingOnMisuse(t *testing.T) {
+	for _, do := range []struct {
+		name string
+		run  func(d *domain.Domain, fn func() error) error
+	}{
+		{"Do", (*domain.Domain).Do},
+		{"DoContext", func(d *domain.Domain, fn func() error) error {
+			return d.DoContext(context.Background(), fn)
+		}},
+	} {
+		t.Run(do.name, func(t *testing.T) {
+			a, err := arena.NewArena(arena.Name("misused"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inner, err := arena.NewArena(arena.Name("left-inside"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { // the tokens left live keep their pins (or opens)
+				for _, x := range []*arena.Arena{a, inner} {
+					if err := x.Close(); !errors.Is(err, arena.ErrBusy) {
+						t.Errorf("Close of %v after the misuse: %v, want ErrBusy", x, err)
+					}
+				}
+			})
+			b, bi := alloc(t, a, 32), alloc(t, inner, 32)
+			d, di := newDomain(t, domain.ReadWrite(a)), newDomain(t, domain.ReadWrite(inner))
+			type result struct {
+				msg       string
+				outer, in access
+			}
+			got := make(chan result)
+			go func() { // ends locked: its thread goes with it
+				var r result
+				func() {
+					defer func() { r.msg, _ = recover().(string) }()
+					do.run(d, func() error {
+						di.Enter() // and never exited
+						return nil
+					})
+				}()
+				r.outer, r.in = probe(b), probe(bi)
+				got <- r
+			}()
+			r := <-got
+			if !strings.Contains(r.msg, "not the innermost") {
+				t.Errorf("panic %q, want one saying the token is not the innermost", r.msg)
+			}
+			if a.Mode() == arena.PKU && (r.outer != (access{}) || r.in != (access{})) {
+				t.Errorf("after the recovered panic the goroutine has %+v and %+v; want nothing",
+					r.outer, r.in)
+			}
+			if probe(b) != (access{}) && a.Mode() == arena.PKU {
+				t.Error("another thread has access")
+			}
+		})
 	}
 }
 
