@@ -5,7 +5,8 @@ import "github.com/pkeyarena/pkeyarena/domain"
 // Equal reports whether s and o hold the same bytes, in constant time: how long it takes
 // depends on o's length only, never on the bytes or on s's length. Both are read inside one
 // read-only domain visit (over both arenas when their Stores differ). A destroyed Secret
-// equals nothing; neither is changed.
+// equals nothing; neither is changed. When the bytes cannot be read (an arena closed, or no
+// protection key frees up within arena.KeyWait) Equal reports false: it fails closed.
 func (s Secret) Equal(o Secret) bool {
 	a, ga, err := s.h.acquire()
 	if err != nil {
@@ -24,17 +25,17 @@ func (s Secret) Equal(o Secret) bool {
 		}
 	}
 	var eq bool
-	d.DoSecret(func() error {
+	err = inside(d, func() error {
 		eq = equal(a, b)
 		return nil
 	})
-	return eq
+	return err == nil && eq
 }
 
 // EqualBytes reports whether s holds exactly b, in constant time: how long it takes depends on
 // len(b) only, never on the bytes or on s's length, so comparing a guess leaks neither. b must
 // be ordinary memory (another arena's is not readable inside s's domain). A destroyed Secret
-// equals nothing.
+// equals nothing, and, as with Equal, unreadable bytes give false.
 func (s Secret) EqualBytes(b []byte) bool {
 	a, g, err := s.h.acquire()
 	if err != nil {
@@ -42,11 +43,11 @@ func (s Secret) EqualBytes(b []byte) bool {
 	}
 	defer s.h.release(g)
 	var eq bool
-	s.h.st.ro.DoSecret(func() error {
+	err = inside(s.h.st.ro, func() error {
 		eq = equal(a, b)
 		return nil
 	})
-	return eq
+	return err == nil && eq
 }
 
 // equal compares secret with b in time that depends on len(b) alone: it reads len(b) bytes of

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/pkeyarena/pkeyarena/arena"
+	"github.com/pkeyarena/pkeyarena/domain"
 	"github.com/pkeyarena/pkeyarena/internal/gid"
 )
 
@@ -121,9 +122,15 @@ func (s Secret) use(fn func([]byte) error, readOnly bool) error {
 	if readOnly {
 		d = h.st.ro
 	}
+	return inside(d, func() error { return fn(buf) })
+}
+
+// inside runs fn in d with DoSecret's erasure, waiting up to arena.KeyWait for a key: where
+// DoSecret would panic (no key, an arena closed), it returns the error instead.
+func inside(d *domain.Domain, fn func() error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), arena.KeyWait)
 	defer cancel()
-	return d.DoSecretContext(ctx, func() error { return fn(buf) })
+	return d.DoSecretContext(ctx, fn)
 }
 
 // acquire counts a Use in and returns the slot, or ErrDestroyed.

@@ -104,7 +104,9 @@ func Random(n int) (Secret, error) {
 
 // FromBytes moves b into a new Secret of st: b is copied into arena memory and then wiped
 // (zeroed). b must be ordinary memory; on error it is left as it was. An empty b gives an error
-// wrapping arena.ErrInvalidSize.
+// wrapping arena.ErrInvalidSize; like Use, FromBytes, FromReader and Random return one wrapping
+// arena.ErrClosed after the arena's Close, or arena.ErrKeysPinned when no protection key frees up
+// within arena.KeyWait, and never panic for either.
 func (st *Store) FromBytes(b []byte) (Secret, error) {
 	s, err := st.fill(len(b), func(dst []byte) error {
 		copy(dst, b)
@@ -154,7 +156,7 @@ func (st *Store) fill(n int, put func([]byte) error) (s Secret, err error) {
 			st.discard(buf)
 		}
 	}()
-	if err := st.rw.DoSecret(func() error { return put(buf) }); err != nil {
+	if err := inside(st.rw, func() error { return put(buf) }); err != nil {
 		return Secret{}, fmt.Errorf("secrets: %w", err)
 	}
 	ok = true
