@@ -85,6 +85,10 @@ func TestReadFormats(t *testing.T) {
 	params := pemOf("EC PARAMETERS", mustMarshal(t, asn1P256))
 	edPub := ed.pub().(ed25519.PublicKey)
 	crlf := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n")) }
+	p256Point, err := p256.pub().(*ecdsa.PublicKey).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	compressed := func(f fixture) []byte {
 		point, err := f.pub().(*ecdsa.PublicKey).Bytes() // 04 || X || Y
 		if err != nil {
@@ -106,6 +110,12 @@ func TestReadFormats(t *testing.T) {
 			PrivateKey: mustMarshal(t, ed.secret), PublicKey: asn1.BitString{Bytes: edPub, BitLength: 256},
 		}))},
 		{"PKCS#8 P-256", p256, p256.pkcs8(t)},
+		{"PKCS#8 v2 P-256 with its public key outside too", p256, pemOf("PRIVATE KEY", mustMarshal(t, pkcs8Info{
+			Version:    1,
+			Algo:       pkix.AlgorithmIdentifier{Algorithm: asn1EC, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, asn1P256)}},
+			PrivateKey: p256.sec1DER(t),
+			PublicKey:  asn1.BitString{Bytes: p256Point, BitLength: 8 * len(p256Point)},
+		}))},
 		{"PKCS#8 P-384", p384, p384.pkcs8(t)},
 		{"SEC 1 P-256", p256, p256.sec1(t)},
 		{"SEC 1 P-384", p384, p384.sec1(t)},
@@ -216,6 +226,12 @@ func TestReadErrors(t *testing.T) {
 		{"PKCS#8 EC curve differs from SEC 1's", pemOf("PRIVATE KEY", mustMarshal(t, pkcs8Info{
 			Algo:       pkix.AlgorithmIdentifier{Algorithm: asn1EC, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, asn1.ObjectIdentifier{1, 3, 132, 0, 34})}},
 			PrivateKey: p256.sec1DER(t),
+		})), ErrMalformed},
+		{"PKCS#8 EC with another key's public key outside", pemOf("PRIVATE KEY", mustMarshal(t, pkcs8Info{
+			Version:    1,
+			Algo:       pkix.AlgorithmIdentifier{Algorithm: asn1EC, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, asn1P256)}},
+			PrivateKey: p256.sec1DER(t),
+			PublicKey:  asn1.BitString{Bytes: otherPoint, BitLength: 8 * len(otherPoint)},
 		})), ErrMalformed},
 		{"PKCS#8 EC P-521 parameters", pemOf("PRIVATE KEY", mustMarshal(t, pkcs8Info{
 			Algo:       pkix.AlgorithmIdentifier{Algorithm: asn1EC, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, asn1P521)}},

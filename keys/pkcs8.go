@@ -92,8 +92,13 @@ func parsePKCS8(in der) (parsed, error) {
 			return p, err
 		}
 		p, err = parseSEC1(key, alg)
-		if err == nil && p.pub == nil && hasPub {
-			p.pub = pub
+		switch {
+		case err != nil || !hasPub:
+		case p.pub == nil:
+			p.pub = pub // compared with the private key when the key is loaded
+		case !bytes.Equal(p.pub, pub):
+			return parsed{}, malformed("PKCS#8 EC: the public key outside differs from the one " +
+				"inside the SEC 1 key")
 		}
 		return p, err
 	}
