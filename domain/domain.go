@@ -122,7 +122,7 @@ func (d *Domain) String() string { return d.name }
 // through memory between Enter, the caller and Exit.)
 type Token struct {
 	d   *Domain
-	f   *frame     // the register as Enter found and left it (nesting.go); nil in Mprotect mode
+	f   *frame     // the register at Enter (nesting.go); Mprotect mode: nil, or untracked's flag
 	ent *nestEntry // the goroutine's nesting entry (nesting.go); nil: untracked
 	ids uint64     // this token's number in it (low half), the one it nests in (high half)
 }
@@ -256,8 +256,9 @@ func (t Token) Exit() {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
 	}
 	if t.d.mode == arena.Mprotect {
-		if t.ent == nil {
-			heapOf(t.f).exited.Store(true)
+		if t.ent == nil && !heapOf(t.f).exited.CompareAndSwap(false, true) { // two copies at once
+			panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already",
+				t.d))
 		}
 		t.d.exitMprotect()
 		pop(t.ent, uint32(t.ids>>32))
@@ -268,20 +269,21 @@ func (t Token) Exit() {
 	// The bits Exit compares and restores: the domain's keys, and the other keys the library
 	// held at Enter and still holds. A key it gave back inside (an arena closed meanwhile) may
 	// be other code's by now, granted on this thread; its bits are that code's business.
-	lib, _ := seam.LibraryKeys()
+	lib, deny := seam.LibraryKeys()
 	mask := f.mask & (lib | f.mine)
+	fresh := lib &^ f.mask // keys the library took while inside: denied outside, as at any Enter
 	cur := readRights()
 	if cur&mask != f.wrote&mask {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this "+
 			"domain's Enter wrote %v (an inner domain was not exited, this token was exited "+
 			"already, or Exit runs on another goroutine)", t.d, cur, f.wrote))
 	}
-	if t.ent == nil {
-		heapOf(f).exited.Store(true)
+	if t.ent == nil && !heapOf(f).exited.CompareAndSwap(false, true) { // two copies at once
+		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
 	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.
-	writeRights(cur&^mask | f.saved&mask)
+	writeRights(cur&^(mask|fresh) | f.saved&mask | deny&fresh)
 	if !t.d.fixed {
 		for i := range t.d.grants {
 			t.d.plumb[i].UnpinKey() // after the register no longer grants the keys

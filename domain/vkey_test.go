@@ -564,6 +564,26 @@ func TestExitLeavesKeysGivenBackInside(t *testing.T) {
 	}
 }
 
+// A key the library takes while a domain is inside (an arena made there) is denied on the thread
+// at Exit, whatever was written to its bits inside: outside every domain, no arena is readable.
+func TestExitDeniesKeysTakenInside(t *testing.T) {
+	pkutest.RequirePKU(t)
+	a := newArena(t, "before")
+	d := newDomain(t, domain.ReadWrite(a))
+	tok := d.Enter()
+	y := newArena(t, "made-inside")
+	b := alloc(t, y, 32)
+	k, ok := y.Key()
+	if !ok {
+		t.Fatal("the arena made inside has no key")
+	}
+	pkru.Write(pkru.Read().With(k, pkru.ReadWrite)) // a stray grant inside
+	tok.Exit()
+	if got := probe(b); got != (access{}) {
+		t.Errorf("after Exit the arena made inside gives %+v", got)
+	}
+}
+
 // Domains over arenas with dedicated keys pin nothing and compute their rights once; they still
 // deny every other arena, and refuse a closed arena.
 func TestDedicatedKeyDomain(t *testing.T) {

@@ -117,6 +117,12 @@ func TestReadFormats(t *testing.T) {
 			PublicKey:  asn1.BitString{Bytes: p256Point, BitLength: 8 * len(p256Point)},
 		}))},
 		{"PKCS#8 P-384", p384, p384.pkcs8(t)},
+		{"PKCS#8 v2 P-256 with its public key outside, compressed", p256, pemOf("PRIVATE KEY", mustMarshal(t, pkcs8Info{
+			Version:    1,
+			Algo:       pkix.AlgorithmIdentifier{Algorithm: asn1EC, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, asn1P256)}},
+			PrivateKey: p256.sec1DER(t),
+			PublicKey:  asn1.BitString{Bytes: compressed(p256), BitLength: 8 * len(compressed(p256))},
+		}))},
 		{"SEC 1 P-256", p256, p256.sec1(t)},
 		{"SEC 1 P-384", p384, p384.sec1(t)},
 		{"SEC 1 without public key", p256, sec1Variant(t, p256, func(k *ecPrivateKey) { k.PublicKey = asn1.BitString{} })},

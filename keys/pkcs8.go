@@ -96,7 +96,7 @@ func parsePKCS8(in der) (parsed, error) {
 		case err != nil || !hasPub:
 		case p.pub == nil:
 			p.pub = pub // compared with the private key when the key is loaded
-		case !bytes.Equal(p.pub, pub):
+		case !samePoint(p.pub, pub):
 			return parsed{}, malformed("PKCS#8 EC: the public key outside differs from the one " +
 				"inside the SEC 1 key")
 		}
@@ -176,4 +176,19 @@ func parseSEC1(in der, alg Algorithm) (parsed, error) {
 		return p, malformed("EC private key: scalar of %d bytes for %v", len(scalar), alg)
 	}
 	return p, nil
+}
+
+// samePoint reports whether SEC 1 encodings a and b name one point, either of them compressed.
+func samePoint(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	n := (len(a) - 1) / 2
+	if len(a) == 0 || a[0] != 4 || len(a) != 1+2*n || len(b) != 1+n {
+		return false
+	}
+	return b[0] == 2|a[len(a)-1]&1 && bytes.Equal(b[1:], a[1:1+n])
 }
