@@ -159,6 +159,21 @@ func TestManyMoreArenasThanKeys(t *testing.T) {
 		pins, pins-misses, misses, evictions, global.Keys, global.Retags-global0.Retags, global.RetagTime-global0.RetagTime, probes.Load())
 }
 
+// pinAllButOne makes one tenant per hardware key the library could bind, and one more, and
+// puts a goroutine inside each domain but the last: every key is then pinned. It returns the
+// number of keys, the tenants, and holders' release functions.
+func pinAllButOne(t *testing.T) (n int, ts []tenant, release func(i int), releaseAll func()) {
+	t.Helper()
+	n = keysAvailable(t)
+	ts = newTenants(t, n+1)
+	ds := make([]*domain.Domain, n)
+	for i := range ds {
+		ds[i] = ts[i].d
+	}
+	release, releaseAll = holders(t, ds)
+	return n, ts, release, releaseAll
+}
+
 // holders puts one goroutine inside each of the domains and returns a function that lets them
 // all out; release(i) lets out only the i-th.
 func holders(t *testing.T, ds []*domain.Domain) (release func(i int), releaseAll func()) {
@@ -198,13 +213,7 @@ func holders(t *testing.T, ds []*domain.Domain) (release func(i int), releaseAll
 // of a pinned arena is refused; once a holder leaves, the waiting Enter gets the key.
 func TestPinnedExhaustion(t *testing.T) {
 	pkutest.RequirePKU(t)
-	n := keysAvailable(t)
-	ts := newTenants(t, n+1)
-	ds := make([]*domain.Domain, n)
-	for i := range ds {
-		ds[i] = ts[i].d
-	}
-	release, releaseAll := holders(t, ds)
+	n, ts, release, releaseAll := pinAllButOne(t)
 	last := ts[n]
 
 	if _, err := last.d.TryEnter(); !errors.Is(err, arena.ErrKeysPinned) || !errors.Is(err, pkru.ErrNoKeys) {
@@ -266,13 +275,7 @@ func TestPinnedExhaustion(t *testing.T) {
 // than KeyWait it keeps waiting, and it gets the first key unpinned after that.
 func TestEnterContextWaitsPastKeyWait(t *testing.T) {
 	pkutest.RequirePKU(t)
-	n := keysAvailable(t)
-	ts := newTenants(t, n+1)
-	ds := make([]*domain.Domain, n)
-	for i := range ds {
-		ds[i] = ts[i].d
-	}
-	release, releaseAll := holders(t, ds)
+	n, ts, release, releaseAll := pinAllButOne(t)
 	defer releaseAll()
 	last := ts[n]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*arena.KeyWait)
