@@ -247,7 +247,11 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 // bits of keys other code owns stay as they are at Exit), unpins the domain's keys and unlocks
 // the goroutine. It panics when the register does not hold what that Enter wrote (Exit
 // out of order, on another goroutine, or twice) or the token is zero.
-func (t Token) Exit() {
+func (t Token) Exit() { t.exit(nil) }
+
+// exit is Exit; it sets *checked (when not nil) once its checks passed, before it changes
+// anything.
+func (t Token) exit(checked *bool) {
 	if t.d == nil {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
 	}
@@ -259,6 +263,9 @@ func (t Token) Exit() {
 		if t.ent == nil && !heapOf(t.f).exited.CompareAndSwap(false, true) { // two copies at once
 			panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already",
 				t.d))
+		}
+		if checked != nil {
+			*checked = true
 		}
 		t.d.exitMprotect()
 		pop(t.ent, uint32(t.ids>>32))
@@ -281,6 +288,9 @@ func (t Token) Exit() {
 	if t.ent == nil && !heapOf(f).exited.CompareAndSwap(false, true) { // two copies at once
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
 	}
+	if checked != nil {
+		*checked = true
+	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.
 	writeRights(cur&^(mask|fresh) | f.saved&mask | deny&fresh)
@@ -295,28 +305,45 @@ func (t Token) Exit() {
 
 // Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after
 // Exit) or calls runtime.Goexit. When the Exit finds that fn misused the domain (it entered a
-// domain it did not exit, or rewrote the register), Do panics as Exit does, but in PKU mode it
-// first denies every arena of the library on this thread, which stays locked to the goroutine:
-// a caller that recovers the panic, as a server does, keeps no access to any secret. (The
-// arenas' pins stay taken, as for a goroutine that ends inside: Close reports ErrBusy.)
+// domain it did not exit, or rewrote the register), Do panics as Exit does, but first takes
+// back what its own Enter gave: in PKU mode it denies every arena of the library on this thread,
+// which stays locked to the goroutine, and unpins its arenas' keys; in Mprotect mode it closes
+// its arenas' pages again. A caller that recovers the panic, as a server does, keeps no access to
+// any secret. A domain that fn entered and did not exit keeps its own pins or opens, as for a
+// goroutine that ends inside: Close of its arenas reports ErrBusy (and in Mprotect mode their
+// pages stay open).
 func (d *Domain) Do(fn func() error) error {
 	tok := d.Enter()
 	defer tok.exitOrDeny()
 	return fn()
 }
 
-// exitOrDeny is Do's Exit: when Exit panics, every library key is denied on the thread (still
-// locked: Exit panics before it unlocks) before the panic goes on.
+// exitOrDeny is Do's Exit. When Exit panics (before it changed anything), it takes back what
+// Do's Enter gave before the panic goes on: every library key is denied on the thread (still
+// locked) and the domain's keys are unpinned, or in Mprotect mode its opens are released; and
+// when the token is still the innermost (fn rewrote the register), it is popped.
 func (t Token) exitOrDeny() {
-	exited := false
+	checked := false
 	defer func() {
-		if !exited && t.d.mode == arena.PKU {
+		if checked {
+			return
+		}
+		if t.d.mode == arena.PKU {
 			lib, deny := seam.LibraryKeys()
 			writeRights(readRights()&^lib | deny)
+			if !t.d.fixed {
+				for i := range t.d.grants {
+					t.d.plumb[i].UnpinKey() // after the register no longer grants the keys
+				}
+			}
+		} else {
+			t.d.exitMprotect()
+		}
+		if t.ent != nil && t.ent.top == uint32(t.ids) {
+			pop(t.ent, uint32(t.ids>>32))
 		}
 	}()
-	t.Exit()
-	exited = true
+	t.exit(&checked)
 }
 
 // DoContext is Do that enters with EnterContext: where Do's Enter would panic (every key pinned

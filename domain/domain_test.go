@@ -284,7 +284,9 @@ func TestDoRestoresOnPanicAndGoexit(t *testing.T) {
 
 // When fn misuses the domain (here: it enters another domain and does not exit it), Do panics,
 // and a caller that recovers keeps no access to either arena: the thread, still locked to the
-// goroutine, denies every arena of the library (PKU mode). DoContext does the same.
+// goroutine, denies every arena of the library (PKU mode). Do gives back its own pins (PKU) or
+// opens (Mprotect: its arena's pages close again); the domain left inside keeps its own, so only
+// that arena refuses to close. DoContext does the same.
 func TestDoDeniesEverythingOnMisuse(t *testing.T) {
 	for _, do := range []struct {
 		name string
@@ -304,11 +306,12 @@ func TestDoDeniesEverythingOnMisuse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { // the tokens left live keep their pins (or opens)
-				for _, x := range []*arena.Arena{a, inner} {
-					if err := x.Close(); !errors.Is(err, arena.ErrBusy) {
-						t.Errorf("Close of %v after the misuse: %v, want ErrBusy", x, err)
-					}
+			t.Cleanup(func() {
+				if err := a.Close(); err != nil {
+					t.Errorf("Close of Do's arena after the misuse: %v", err)
+				}
+				if err := inner.Close(); !errors.Is(err, arena.ErrBusy) { // its token is live
+					t.Errorf("Close of the arena left inside: %v, want ErrBusy", err)
 				}
 			})
 			b, bi := alloc(t, a, 32), alloc(t, inner, 32)
@@ -334,7 +337,7 @@ func TestDoDeniesEverythingOnMisuse(t *testing.T) {
 			if !strings.Contains(r.msg, "not the innermost") {
 				t.Errorf("panic %q, want one saying the token is not the innermost", r.msg)
 			}
-			if a.Mode() == arena.PKU && (r.outer != (access{}) || r.in != (access{})) {
+			if r.outer != (access{}) || a.Mode() == arena.PKU && r.in != (access{}) {
 				t.Errorf("after the recovered panic the goroutine has %+v and %+v; want nothing",
 					r.outer, r.in)
 			}
@@ -342,6 +345,45 @@ func TestDoDeniesEverythingOnMisuse(t *testing.T) {
 				t.Error("another thread has access")
 			}
 		})
+	}
+}
+
+// When fn rewrites the register for the library's keys, Do's Exit panics, denies every arena on
+// the thread, and leaves the goroutine as it was before Do: its next domains nest and exit
+// normally, and the arena closes (nothing pinned).
+func TestDoRecoversFromRewrittenRegister(t *testing.T) {
+	pkutest.RequirePKU(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	a, err := arena.NewArena(arena.Name("rewritten"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := alloc(t, a, 32)
+	k, _ := a.Key()
+	d := newDomain(t, domain.ReadOnly(a))
+	msg := func() (msg string) {
+		defer func() { msg, _ = recover().(string) }()
+		d.Do(func() error {
+			pkru.Write(pkru.Read().With(k, pkru.ReadWrite)) // a stray write to the library's key
+			return nil
+		})
+		return ""
+	}()
+	defer runtime.UnlockOSThread() // Do leaves the thread locked
+	if !strings.Contains(msg, "the thread's rights are") {
+		t.Errorf("panic %q, want one naming the rewritten rights", msg)
+	}
+	if got := probe(b); got != (access{}) {
+		t.Errorf("after the recovered panic: %+v", got)
+	}
+	inside := access{}
+	d.Do(func() error { inside = probe(b); return nil }) // panics if Do's token was left behind
+	if inside != (access{read: true}) || probe(b) != (access{}) {
+		t.Errorf("the next Do: %+v inside, %+v after", inside, probe(b))
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close after the recovered misuse: %v", err)
 	}
 }
 
