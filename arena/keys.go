@@ -47,11 +47,12 @@ func libraryKeys() (mask, deny pkru.Rights) {
 
 // KeyStats describes the protection keys of the whole library at one moment.
 type KeyStats struct {
-	Keys      int           // hardware keys held by arenas now
-	Misses    int64         // pins that found their arena without a key and bound one
-	Evictions int64         // keys taken from an unpinned arena: on a miss, or for a DedicatedKey
-	Retags    int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
-	RetagTime time.Duration // time spent re-tagging
+	Keys        int           // hardware keys held by arenas now
+	Misses      int64         // pins that found their arena without a key and bound one
+	Evictions   int64         // keys taken from an unpinned arena: on a miss, or for a DedicatedKey
+	Retags      int64         // regions re-tagged by binding and eviction (pkey_mprotect calls)
+	RetagTime   time.Duration // time spent re-tagging
+	Quarantined int           // keys held and never used: a thread may grant them (domain.Token.Exit)
 }
 
 // Keys returns the library's key statistics (PKU mode; zero otherwise). Hits are counted per
@@ -60,7 +61,7 @@ func Keys() KeyStats {
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	st := KeyStats{Misses: pool.misses, Evictions: pool.evictions, Retags: pool.retags,
-		RetagTime: pool.retagTime}
+		RetagTime: pool.retagTime, Quarantined: pool.quarantined}
 	for _, v := range pool.bound {
 		if v != nil {
 			st.Keys++

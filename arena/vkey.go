@@ -97,6 +97,8 @@ var pool struct {
 	evictions int64
 	retags    int64 // regions re-tagged
 	retagTime time.Duration
+	// quarantined: keys taken from the kernel and never used (quarantine.go)
+	quarantined int
 	// kernelOut: pkey_alloc failed for want of keys, so misses evict without asking again
 	// (each refusal costs a system call and the error's allocations) until the library frees a
 	// key; when there is nothing to evict it asks again, since other code may have freed keys.
@@ -266,14 +268,18 @@ func takeKey(v *vkey) (pkru.Key, error) {
 
 // kernelKey allocates a hardware key from the kernel (pool.mu held), noting when it has none.
 func kernelKey() (pkru.Key, error) {
-	k, err := pkru.Alloc(pkru.NoAccess)
-	if err != nil {
-		pool.kernelOut = errors.Is(err, pkru.ErrNoKeys)
-		return 0, err
+	for {
+		k, err := pkru.Alloc(pkru.NoAccess)
+		if err != nil {
+			pool.kernelOut = errors.Is(err, pkru.ErrNoKeys)
+			return 0, err
+		}
+		pool.kernelOut = false
+		registerKey(k, 1)
+		if !quarantined(k) { // a thread may grant k (quarantine.go): kept, and never used
+			return k, nil
+		}
 	}
-	pool.kernelOut = false
-	registerKey(k, 1)
-	return k, nil
 }
 
 // mustRetag tags an arena's pages (binding: read-write with its key; parking: no access with key

@@ -247,6 +247,11 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 // bits of keys other code owns stay as they are at Exit), unpins the domain's keys and unlocks
 // the goroutine. It panics when the register does not hold what that Enter wrote (Exit
 // out of order, on another goroutine, or twice) or the token is zero.
+//
+// The key of an arena closed while the domain was inside is no longer the library's at Exit, so
+// its bits stay too; when they changed inside (a stray register write, or other code that took
+// the key meanwhile), the library never binds that key again: it would be readable on this thread
+// (arena.KeyStats.Quarantined).
 func (t Token) Exit() { t.exit(nil) }
 
 // exit is Exit; it sets *checked (when not nil) once its checks passed, before it changes
@@ -277,9 +282,13 @@ func (t Token) exit(checked *bool) {
 	// held at Enter and still holds. A key it gave back inside (an arena closed meanwhile) may
 	// be other code's by now, granted on this thread; its bits are that code's business.
 	lib, deny := seam.LibraryKeys()
-	mask := f.mask & (lib | f.mine)
-	fresh := lib &^ f.mask // keys the library took while inside: denied outside, as at any Enter
 	cur := readRights()
+	mask := f.mask & (lib | f.mine)
+	if changed := (cur ^ f.wrote) & f.mask &^ mask; changed != 0 {
+		lib, deny = taintGone(changed)
+		mask = f.mask & (lib | f.mine)
+	}
+	fresh := lib &^ f.mask // keys the library took while inside: denied outside, as at any Enter
 	if cur&mask != f.wrote&mask {
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: the thread's rights are %v, this "+
 			"domain's Enter wrote %v (an inner domain was not exited, this token was exited "+
@@ -301,6 +310,15 @@ func (t Token) exit(checked *bool) {
 	}
 	pop(t.ent, uint32(t.ids>>32))
 	runtime.UnlockOSThread()
+}
+
+// taintGone is Exit's report of the keys, in bits, that the library gave back while inside and
+// whose bits changed meanwhile: Exit leaves them as they are, so the library must never bind
+// them again (arena/quarantine.go). It returns the library's keys read again after the report:
+// a key the library took back meanwhile is checked and restored as its own.
+func taintGone(bits pkru.Rights) (lib, deny pkru.Rights) {
+	seam.Taint(bits)
+	return seam.LibraryKeys()
 }
 
 // Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -498,9 +499,15 @@ func TestForeignKeysUntouched(t *testing.T) {
 // A key the library gives back while a domain is inside (another arena closed, on this goroutine
 // or another) can be other code's by Exit, granted on this thread: Exit leaves its bits alone,
 // as for any other code's key, and still revokes the domain's own. (Exit used to compare them
-// with what Enter wrote, panic, and leave the thread inside.)
+// with what Enter wrote, panic, and leave the thread inside.) The key stays granted here, so when
+// its owner gives it back the library keeps it unused (quarantined): the test runs in a process
+// of its own.
 func TestExitLeavesKeysGivenBackInside(t *testing.T) {
 	pkutest.RequirePKU(t)
+	if !inChild(t) {
+		return
+	}
+	given := map[pkru.Key]bool{}
 	for _, where := range []string{"this goroutine", "another goroutine"} {
 		t.Run(where, func(t *testing.T) {
 			runtime.LockOSThread() // pkey_alloc sets the initial rights on the calling thread only
@@ -546,6 +553,7 @@ func TestExitLeavesKeysGivenBackInside(t *testing.T) {
 			if err != nil || k != ck {
 				t.Fatalf("pkru.Alloc after the Close: key %d, %v; want key %d", k, err, ck)
 			}
+			given[k] = true
 			defer func() {
 				pkru.Write(pkru.Read().With(k, pkru.NoAccess))
 				k.Free()
@@ -563,6 +571,129 @@ func TestExitLeavesKeysGivenBackInside(t *testing.T) {
 			if err := a.Close(); err != nil {
 				t.Errorf("Close after the Exit: %v", err)
 			}
+		})
+	}
+	// Other code gave its keys back (granted here inside, at Exit): no arena gets them again.
+	notOnKeys(t, len(given), given)
+}
+
+// notOnKeys makes arenas on another thread (pkey_alloc resets a new key's bits on the calling
+// one) until the library has quarantined want keys (or more arenas than keys were made), and
+// fails when one of them got one of keys, or is readable on this thread outside every domain.
+func notOnKeys(t *testing.T, want int, keys map[pkru.Key]bool) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for i := 0; i <= pkru.AllocatableKeys && arena.Keys().Quarantined < want; i++ {
+		var y *arena.Arena
+		var b []byte
+		done := make(chan error)
+		go func() {
+			var err error
+			if y, err = arena.NewArena(arena.Name(fmt.Sprintf("after%d", i))); err == nil {
+				b, err = y.Alloc(32)
+			}
+			done <- err
+		}()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { y.Close() })
+		if k, ok := y.Key(); ok && keys[k] {
+			t.Errorf("arena %d got key %d, which a thread may still grant", i, k)
+		}
+		if got := probe(b); got != (access{}) {
+			t.Errorf("arena %d made after the Exit gives %+v on this thread", i, got)
+		}
+	}
+	if got := arena.Keys().Quarantined; got != want {
+		t.Errorf("%d keys quarantined, want %d", got, want)
+	}
+}
+
+// Code inside a domain that grants itself the key of another arena (a stray register write),
+// that arena closed meanwhile on another goroutine: at Exit the key is no longer the library's,
+// so Exit cannot tell the stray grant from other code's and leaves it; but the library never
+// binds that key again, and no arena made afterwards is readable on the thread. When the library
+// took the key back before the Exit, Exit sees the stray grant as a misuse of its own key: it
+// panics, and Do denies every arena. Each case in a process of its own (a quarantined key is kept
+// for good).
+func TestStrayGrantOfClosedArenasKey(t *testing.T) {
+	pkutest.RequirePKU(t)
+	if !inChild(t) {
+		return
+	}
+	for _, c := range []struct {
+		name    string
+		retaken bool // an arena made inside gets the key back before the Exit
+		do      bool
+	}{
+		{"Exit", false, false}, {"Do", false, true}, {"retaken/Do", true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			a := newArena(t, "entered")
+			x, err := arena.NewArena(arena.Name("closed-inside"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			alloc(t, x, 32)
+			xk, ok := x.Key()
+			if !ok {
+				t.Fatal("the arena has no key")
+			}
+			var y *arena.Arena
+			var yb []byte
+			inside := func() error {
+				pkru.Write(pkru.Read().With(xk, pkru.ReadWrite)) // the stray grant
+				done := make(chan error)
+				go func() { // another thread: pkey_alloc resets the key's bits on its caller's
+					err := x.Close()
+					if err == nil && c.retaken {
+						if y, err = arena.NewArena(arena.Name("made-inside")); err == nil {
+							yb, err = y.Alloc(32)
+						}
+					}
+					done <- err
+				}()
+				if err := <-done; err != nil {
+					t.Errorf("Close of an arena no domain grants, then NewArena: %v", err)
+				}
+				return nil
+			}
+			d := newDomain(t, domain.ReadOnly(a))
+			quarantined := arena.Keys().Quarantined
+			msg := func() (msg string) {
+				defer func() { msg, _ = recover().(string) }()
+				if c.do {
+					d.Do(inside)
+				} else {
+					tok := d.Enter()
+					inside()
+					tok.Exit()
+				}
+				return ""
+			}()
+			defer pkru.Write(pkru.Read().With(xk, pkru.NoAccess))
+			if !c.retaken {
+				if msg != "" {
+					t.Fatalf("Exit panicked: %s", msg)
+				}
+				notOnKeys(t, quarantined+1, map[pkru.Key]bool{xk: true})
+				return
+			}
+			t.Cleanup(func() { y.Close() })
+			if yk, _ := y.Key(); yk != xk {
+				t.Skipf("the arena made inside got key %d, not the closed arena's %d", yk, xk)
+			}
+			if !strings.Contains(msg, "unbalanced or interleaved Exit: the thread's rights") {
+				t.Errorf("Do's Exit after a stray grant of the library's key: panic %q", msg)
+			}
+			if got := probe(yb); got != (access{}) {
+				t.Errorf("after the recovered panic the arena holding the key gives %+v", got)
+			}
+			runtime.UnlockOSThread() // Do left the thread locked
 		})
 	}
 }

@@ -34,4 +34,7 @@ var (
 	// LibraryKeys returns the register bits of every key the library holds (mask) and the value
 	// of those bits that denies them all (deny).
 	LibraryKeys func() (mask, deny pkru.Rights)
+	// Taint reports the keys whose register bits, in bits, changed inside a domain while they
+	// stopped being the library's: the library never binds them again.
+	Taint func(bits pkru.Rights)
 )
