@@ -280,13 +280,16 @@ func (t Token) exit(checked *bool) {
 	f := t.f
 	// The bits Exit compares and restores: the domain's keys, and the other keys the library
 	// held at Enter and still holds. A key it gave back inside (an arena closed meanwhile) may
-	// be other code's by now, granted on this thread; its bits are that code's business.
+	// be other code's by now, granted on this thread: when its bits changed inside they are that
+	// code's business, and reported (taintGone); a key of the domain's own whose bits did not
+	// change is still the domain's grant, and revoked.
 	lib, deny := seam.LibraryKeys()
 	cur := readRights()
 	mask := f.mask & (lib | f.mine)
-	if changed := (cur ^ f.wrote) & f.mask &^ mask; changed != 0 {
-		lib, deny = taintGone(changed)
-		mask = f.mask & (lib | f.mine)
+	if changed := (cur ^ f.wrote) & f.mask &^ lib; changed != 0 {
+		var gone pkru.Rights
+		lib, deny, gone = taintGone(changed)
+		mask = f.mask & (lib | f.mine&^gone)
 	}
 	fresh := lib &^ f.mask // keys the library took while inside: denied outside, as at any Enter
 	if cur&mask != f.wrote&mask {
@@ -312,13 +315,20 @@ func (t Token) exit(checked *bool) {
 	runtime.UnlockOSThread()
 }
 
-// taintGone is Exit's report of the keys, in bits, that the library gave back while inside and
-// whose bits changed meanwhile: Exit leaves them as they are, so the library must never bind
-// them again (arena/quarantine.go). It returns the library's keys read again after the report:
-// a key the library took back meanwhile is checked and restored as its own.
-func taintGone(bits pkru.Rights) (lib, deny pkru.Rights) {
-	seam.Taint(bits)
-	return seam.LibraryKeys()
+// taintGone is Exit's report of the keys that the library gave back while inside and whose
+// bits, in changed, differ from what Enter wrote: Exit leaves them as they are, so the library
+// must never bind them again (arena/quarantine.go). It returns every bit of those keys (gone), and
+// the library's keys read again after the report: a key the library took back meanwhile is
+// checked and restored as its own.
+func taintGone(changed pkru.Rights) (lib, deny, gone pkru.Rights) {
+	for k := range keyTable {
+		if changed&keyTable[k].mask != 0 {
+			gone |= keyTable[k].mask
+		}
+	}
+	seam.Taint(gone)
+	lib, deny = seam.LibraryKeys()
+	return lib, deny, gone
 }
 
 // Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after

@@ -787,3 +787,66 @@ func TestExitKeepsForeignChanges(t *testing.T) {
 		}
 	}
 }
+
+// An arena with a dedicated key closed on another goroutine while a domain granting it is inside
+// (a dedicated key counts no pins, so that Close cannot see the domain). The key is no longer the
+// library's at Exit: when its bits are as Enter wrote them, they are still the domain's grant and
+// Exit revokes it; when other code took the number and set its bits on this thread, Exit leaves
+// them (no panic, no overwrite) and the library never binds the key again. In a process of its
+// own (the second case quarantines a key for good).
+func TestDedicatedKeyClosedElsewhere(t *testing.T) {
+	pkutest.RequirePKU(t)
+	if !inChild(t) {
+		return
+	}
+	for _, taken := range []bool{false, true} {
+		t.Run(fmt.Sprintf("taken=%v", taken), func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			x, err := arena.NewArena(arena.Name("dedicated"), arena.DedicatedKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			alloc(t, x, 32)
+			xk, _ := x.Key()
+			tok := newDomain(t, domain.ReadWrite(x)).Enter()
+			other := make(chan pkru.Key)
+			go func() {
+				if err := x.Close(); err != nil {
+					t.Errorf("Close on another goroutine: %v", err)
+				}
+				k := pkru.Key(-1)
+				if taken {
+					if k, err = pkru.Alloc(pkru.NoAccess); err != nil {
+						t.Errorf("pkru.Alloc: %v", err)
+					}
+				}
+				other <- k
+			}()
+			k := <-other
+			if taken && k != xk {
+				k.Free()
+				t.Skipf("other code got key %d, not the closed arena's %d", k, xk)
+			}
+			if taken {
+				pkru.Write(pkru.Read().With(k, pkru.ReadOnly)) // its owner grants it here
+			}
+			quarantined := arena.Keys().Quarantined
+			tok.Exit()
+			want := pkru.NoAccess
+			if taken {
+				want = pkru.ReadOnly
+			}
+			if got := pkru.Read().Access(xk); got != want {
+				t.Errorf("key %d after Exit: %v, want %v", xk, got, want)
+			}
+			if !taken {
+				return
+			}
+			go func() { other <- k; k.Free() }() // its owner gives it back, on another thread
+			<-other
+			notOnKeys(t, quarantined+1, map[pkru.Key]bool{xk: true})
+			pkru.Write(pkru.Read().With(xk, pkru.NoAccess))
+		})
+	}
+}
