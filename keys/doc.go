@@ -3,11 +3,12 @@
 // arena) between signatures and is read only inside a domain that grants it (package domain),
 // which Sign enters for each signature. Close wipes the key and frees it.
 //
-// Read and LoadFile load PEM (PKCS#8, SEC 1, unencrypted OpenSSH) and raw 32-byte Ed25519 seeds;
-// Generate draws a new key. LoadFile reads the file with read(2) straight into arena memory,
-// inside the domain, and the base64 and DER are decoded there, in place, by small parsers of
-// this package for these fixed structures (encoding/pem, encoding/asn1 and crypto/x509 copy
-// what they decode into the Go heap). The input is wiped before LoadFile returns.
+// Read and LoadFile load PEM (PKCS#8, SEC 1, unencrypted OpenSSH) and raw 32-byte Ed25519 seeds
+// (32 bytes of text are taken for none); Generate draws a new key. LoadFile reads the file with
+// read(2) straight into arena memory, inside the domain, and the base64 and DER are decoded
+// there, in place, by small parsers of this package for these fixed structures (encoding/pem,
+// encoding/asn1 and crypto/x509 copy what they decode into the Go heap). The input is wiped
+// before LoadFile returns.
 //
 // A Signer fits wherever a crypto.Signer does: tls.Certificate{PrivateKey: s}, x509 and
 // OpenSSH signing (ssh.NewSignerFromSigner), JOSE (see docs/keys.md in the repository).

@@ -24,7 +24,8 @@ const firstRead = 4 << 10
 // PEM (the first private-key block; other blocks, such as certificates, are skipped) holding
 // PKCS#8 ("PRIVATE KEY": Ed25519, EC P-256 and P-384), SEC 1 ("EC PRIVATE KEY") or an
 // unencrypted OpenSSH key ("OPENSSH PRIVATE KEY": ssh-ed25519, ecdsa-sha2-nistp256 and
-// -nistp384), or exactly 32 bytes, taken as a raw Ed25519 seed.
+// -nistp384), or exactly 32 bytes, taken as a raw Ed25519 seed unless they are all printable
+// text (ErrNoKey: a stray text file is no seed).
 //
 // r.Read is called inside the key's domain, with arena memory to fill, and the input is
 // decoded there (base64 and DER, by parsers of this package that copy nothing into the Go
@@ -172,6 +173,9 @@ func readAll(h *home, r io.Reader, hint int) ([]byte, int, error) {
 // PEM block, whose base64 body is decoded in place.
 func parseInput(in []byte) (parsed, error) {
 	if len(in) == seedSize {
+		if isText(in) { // a stray text file, a truncated PEM block, a hex or base64 string
+			return parsed{}, fmt.Errorf("%w: 32 bytes of text, which is no raw Ed25519 seed", ErrNoKey)
+		}
 		return parsed{alg: Ed25519, secret: in}, nil
 	}
 	for rest := in; ; {
@@ -208,6 +212,25 @@ func parseInput(in []byte) (parsed, error) {
 		}
 		return parse(d)
 	}
+}
+
+// isText reports whether b holds only printable ASCII and whitespace. A random seed does with
+// probability (100/256)^32, below 10^-13. It branches on no byte of b.
+func isText(b []byte) bool {
+	text := 1
+	for _, c := range b {
+		printable := bool2int(c-0x20 < 0x5f) | bool2int(c == '\t') | bool2int(c == '\n') |
+			bool2int(c == '\r')
+		text &= printable
+	}
+	return text == 1
+}
+
+func bool2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // build writes the key found by parseInput into key (arena memory, its algorithm's size),

@@ -198,6 +198,8 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"encrypted PKCS#8", pemOf("ENCRYPTED PRIVATE KEY", edDER), ErrEncrypted},
 		{"Proc-Type 4,ENCRYPTED", procType, ErrEncrypted},
+		{"Proc-Type folded", bytes.Replace(p256.sec1(t), []byte("KEY-----\n"),
+			[]byte("KEY-----\nProc-Type:\n 4,ENCRYPTED\nComment: x\n\n"), 1), ErrEncrypted},
 		{"OpenSSH with a cipher", ed.openssh(t, func(p *sshParts) { p.cipher, p.kdf = "aes256-ctr", "bcrypt" }), ErrEncrypted},
 		{"OpenSSH with a kdf only", ed.openssh(t, func(p *sshParts) { p.kdf = "bcrypt" }), ErrEncrypted},
 
@@ -266,6 +268,8 @@ func TestReadErrors(t *testing.T) {
 		{"a certificate only", pemOf("CERTIFICATE", []byte{1, 2, 3}), ErrNoKey},
 		{"31 bytes", make([]byte, 31), ErrNoKey},
 		{"33 bytes", make([]byte, 33), ErrNoKey},
+		{"32 bytes of text", []byte("0123456789abcdef0123456789abcde\n"), ErrNoKey},
+		{"32 bytes of a PEM block", []byte("-----BEGIN PRIVATE KEY-----\nMC4\n"), ErrNoKey},
 		{"a public key", pemOf("PUBLIC KEY", []byte{1}), ErrNoKey},
 		{"too large", bytes.Repeat([]byte{'a'}, MaxInputSize+1), ErrTooLarge},
 	} {

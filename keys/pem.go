@@ -40,8 +40,10 @@ func nextPEM(in []byte) (b pemBlock, rest []byte, ok bool, err error) {
 		break
 	}
 
-	// RFC 1421 headers: "Name: value" lines, ended by an empty line.
+	// RFC 1421 headers: "Name: value" lines, ended by an empty line. A line that starts with
+	// a space or a tab continues the header before it (folding).
 	if line, _ := cutLine(in); bytes.IndexByte(line, ':') >= 0 {
+		var name []byte
 		for {
 			line, after := cutLine(in)
 			in = after
@@ -52,7 +54,10 @@ func nextPEM(in []byte) (b pemBlock, rest []byte, ok bool, err error) {
 			if len(after) == 0 {
 				return b, nil, false, malformed("PEM %s: unterminated headers", b.label)
 			}
-			name, value, _ := bytes.Cut(line, []byte(":"))
+			value := line
+			if line[0] != ' ' && line[0] != '\t' {
+				name, value, _ = bytes.Cut(line, []byte(":"))
+			}
 			switch string(bytes.TrimSpace(name)) {
 			case "Proc-Type":
 				if bytes.Contains(value, []byte("ENCRYPTED")) {
