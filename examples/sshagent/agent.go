@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -42,7 +43,22 @@ type keyAgent struct {
 
 	mu     sync.Mutex
 	locked bool
-	pass   [sha256.Size]byte // SHA-256 of the lock passphrase, while locked
+	salt   [16]byte // drawn by each Lock
+	pass   []byte   // lockKey of the lock passphrase and salt, while locked
+}
+
+// lockIterations is PBKDF2's work factor for the lock passphrase: what a process that reads the
+// agent's heap must pay per guess (the OWASP figure for PBKDF2-HMAC-SHA256).
+const lockIterations = 600_000
+
+// lockKey derives the verifier of a lock passphrase: salted, so that equal passphrases give
+// different verifiers and no precomputed table applies, and slow, so that guessing costs.
+func lockKey(passphrase []byte, salt []byte) []byte {
+	k, err := pbkdf2.Key(sha256.New, string(passphrase), salt, lockIterations, sha256.Size)
+	if err != nil {
+		panic(err) // only for FIPS-140 parameter limits, which these meet
+	}
+	return k
 }
 
 var _ agent.ExtendedAgent = (*keyAgent)(nil)
@@ -138,7 +154,8 @@ func (a *keyAgent) Lock(passphrase []byte) error {
 	if a.locked {
 		return errLocked
 	}
-	a.locked, a.pass = true, sha256.Sum256(passphrase)
+	rand.Read(a.salt[:])
+	a.locked, a.pass = true, lockKey(passphrase, a.salt[:])
 	return nil
 }
 
@@ -146,11 +163,10 @@ func (a *keyAgent) Lock(passphrase []byte) error {
 func (a *keyAgent) Unlock(passphrase []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	sum := sha256.Sum256(passphrase)
-	if !a.locked || subtle.ConstantTimeCompare(sum[:], a.pass[:]) != 1 {
+	if !a.locked || subtle.ConstantTimeCompare(lockKey(passphrase, a.salt[:]), a.pass) != 1 {
 		return errPassword
 	}
-	a.locked, a.pass = false, [sha256.Size]byte{}
+	a.locked, a.pass = false, nil
 	return nil
 }
 

@@ -9,7 +9,8 @@
 //
 // The key list is fixed: adding and removing keys (ssh-add FILE, -d, -D) are refused, since a
 // key sent over the socket would pass through the Go heap on its way. Lock and unlock (ssh-add
-// -x, -X) work. The socket is created readable and writable by its owner only.
+// -x, -X) work; the agent keeps the lock passphrase only as a salted PBKDF2 verifier. The socket
+// is created readable and writable by its owner only.
 //
 // This is a nested module, so that golang.org/x/crypto stays out of the library's module graph.
 package main

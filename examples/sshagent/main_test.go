@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -9,6 +10,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/pem"
 	"errors"
 	"net"
@@ -436,3 +438,31 @@ func TestRefusals(t *testing.T) {
 
 // rsaTestKey returns a small RSA key, only to be refused (RSA is not a key type of package keys).
 func rsaTestKey() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 1024) }
+
+// The lock passphrase is kept only as a salted, slow verifier: two Locks with one passphrase keep
+// different verifiers, neither holds the passphrase or its plain SHA-256, a wrong passphrase is
+// refused, and the right one unlocks.
+func TestLockKeepsASaltedVerifier(t *testing.T) {
+	pass := []byte("correct horse")
+	var seen [][]byte
+	for range 2 {
+		a := &keyAgent{}
+		if err := a.Lock(pass); err != nil {
+			t.Fatal(err)
+		}
+		plain := sha256.Sum256(pass)
+		if bytes.Contains(a.pass, pass) || bytes.Equal(a.pass, plain[:]) {
+			t.Error("the verifier is the passphrase or its plain hash")
+		}
+		seen = append(seen, bytes.Clone(a.pass))
+		if err := a.Unlock([]byte("wrong")); !errors.Is(err, errPassword) {
+			t.Errorf("Unlock with a wrong passphrase: %v", err)
+		}
+		if err := a.Unlock(pass); err != nil || a.isLocked() {
+			t.Errorf("Unlock with the passphrase: %v, locked %v", err, a.isLocked())
+		}
+	}
+	if bytes.Equal(seen[0], seen[1]) {
+		t.Error("two Locks with one passphrase kept the same verifier: no salt")
+	}
+}
