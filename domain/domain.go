@@ -248,10 +248,10 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 // the goroutine. It panics when the register does not hold what that Enter wrote (Exit
 // out of order, on another goroutine, or twice) or the token is zero.
 //
-// The key of an arena closed while the domain was inside is no longer the library's at Exit, so
-// its bits stay too; when they changed inside (a stray register write, or other code that took
-// the key meanwhile), the library never binds that key again: it would be readable on this thread
-// (arena.KeyStats.Quarantined).
+// A key whose arena closed while the domain was inside is no longer the library's at Exit, so its
+// bits stay as they are too. When the bits of a key that is not the library's changed inside (a
+// stray register write, other code's own use of a key), the library never binds that key: an
+// arena tagged with it would be readable on this thread (arena.KeyStats.Quarantined).
 func (t Token) Exit() { t.exit(nil) }
 
 // exit is Exit; it sets *checked (when not nil) once its checks passed, before it changes
@@ -281,12 +281,12 @@ func (t Token) exit(checked *bool) {
 	// The bits Exit compares and restores: the domain's keys, and the other keys the library
 	// held at Enter and still holds. A key it gave back inside (an arena closed meanwhile) may
 	// be other code's by now, granted on this thread: when its bits changed inside they are that
-	// code's business, and reported (taintGone); a key of the domain's own whose bits did not
-	// change is still the domain's grant, and revoked.
+	// code's business, and reported (taintGone), as are other keys that changed; a key of the
+	// domain's own whose bits did not change is still the domain's grant, and revoked.
 	lib, deny := seam.LibraryKeys()
 	cur := readRights()
 	mask := f.mask & (lib | f.mine)
-	if changed := (cur ^ f.wrote) & f.mask &^ lib; changed != 0 {
+	if changed := (cur ^ f.wrote) &^ lib; changed != 0 {
 		var gone pkru.Rights
 		lib, deny, gone = taintGone(changed)
 		mask = f.mask & (lib | f.mine&^gone)
@@ -315,10 +315,11 @@ func (t Token) exit(checked *bool) {
 	runtime.UnlockOSThread()
 }
 
-// taintGone is Exit's report of the keys that the library gave back while inside and whose
-// bits, in changed, differ from what Enter wrote: Exit leaves them as they are, so the library
-// must never bind them again (arena/quarantine.go). It returns every bit of those keys (gone), and
-// the library's keys read again after the report: a key the library took back meanwhile is
+// taintGone is Exit's report of the keys that are not the library's at Exit and whose bits, in
+// changed, differ from what Enter wrote: keys the library gave back while inside, or that were
+// never its own. Exit leaves them as they are, so the thread may grant them from now on, and the
+// library must never bind them (arena/quarantine.go). It returns every bit of those keys (gone),
+// and the library's keys read again after the report: a key the library took back meanwhile is
 // checked and restored as its own.
 func taintGone(changed pkru.Rights) (lib, deny, gone pkru.Rights) {
 	for k := range keyTable {
@@ -333,45 +334,62 @@ func taintGone(changed pkru.Rights) (lib, deny, gone pkru.Rights) {
 
 // Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after
 // Exit) or calls runtime.Goexit. When the Exit finds that fn misused the domain (it entered a
-// domain it did not exit, or rewrote the register), Do panics as Exit does, but first takes
-// back what its own Enter gave: in PKU mode it denies every arena of the library on this thread,
-// which stays locked to the goroutine, and unpins its arenas' keys; in Mprotect mode it closes
-// its arenas' pages again. A caller that recovers the panic, as a server does, keeps no access to
-// any secret. A domain that fn entered and did not exit keeps its own pins or opens, as for a
-// goroutine that ends inside: Close of its arenas reports ErrBusy (and in Mprotect mode their
-// pages stay open).
+// domain it did not exit, or rewrote the register), Do panics as Exit does, but first undoes
+// what fn left: the thread gets back the rights it had before Do (in PKU mode; outside every
+// domain that denies every arena), Do's own pins or opens are given back, and the tokens of
+// domains fn left inside become invalid (their Exit panics; their pins or opens stay taken, as
+// for a goroutine that ends inside, so Close of their arenas reports ErrBusy). A caller that
+// recovers the panic, as a server does, keeps no access it did not have before Do. The goroutine
+// stays locked to its thread. (On a goroutine the nesting table cannot track, see Token, Do
+// denies every arena on the thread instead, and the domains it is inside cannot be exited.)
 func (d *Domain) Do(fn func() error) error {
 	tok := d.Enter()
 	defer tok.exitOrDeny()
 	return fn()
 }
 
-// exitOrDeny is Do's Exit. When Exit panics (before it changed anything), it takes back what
-// Do's Enter gave before the panic goes on: every library key is denied on the thread (still
-// locked) and the domain's keys are unpinned, or in Mprotect mode its opens are released; and
-// when the token is still the innermost (fn rewrote the register), it is popped.
+// exitOrDeny is Do's Exit: when Exit panics (before it changed anything), undo runs before the
+// panic goes on.
 func (t Token) exitOrDeny() {
 	checked := false
 	defer func() {
-		if checked {
-			return
-		}
-		if t.d.mode == arena.PKU {
-			lib, deny := seam.LibraryKeys()
-			writeRights(readRights()&^lib | deny)
-			if !t.d.fixed {
-				for i := range t.d.grants {
-					t.d.plumb[i].UnpinKey() // after the register no longer grants the keys
-				}
-			}
-		} else {
-			t.d.exitMprotect()
-		}
-		if t.ent != nil && t.ent.top == uint32(t.ids) {
-			pop(t.ent, uint32(t.ids>>32))
+		if !checked {
+			t.undo()
 		}
 	}()
 	t.exit(&checked)
+}
+
+// undo is Do's cleanup when fn misused the domain: it does what Exit would have done for Do's
+// token, whatever fn left on the thread and in the nesting entry, except unlocking. Keys whose
+// bits changed and that are not the library's are reported, as Exit does. An untracked token
+// cannot drop the tokens fn left inside, which may still restore Do's rights at their Exit, so
+// there every library key is denied instead.
+func (t Token) undo() {
+	if t.d.mode == arena.PKU {
+		f := t.f
+		cur := readRights()
+		lib, deny := seam.LibraryKeys()
+		var gone pkru.Rights
+		if changed := (cur ^ f.wrote) &^ lib; changed != 0 {
+			lib, deny, gone = taintGone(changed)
+		}
+		if t.ent == nil {
+			writeRights(cur&^lib | deny)
+		} else {
+			mask := f.mask & (lib | f.mine&^gone)
+			fresh := lib &^ f.mask
+			writeRights(cur&^(mask|fresh) | f.saved&mask | deny&fresh)
+		}
+		if !t.d.fixed {
+			for i := range t.d.grants {
+				t.d.plumb[i].UnpinKey() // after the register no longer grants the keys
+			}
+		}
+	} else {
+		t.d.exitMprotect()
+	}
+	drop(t.ent, t)
 }
 
 // DoContext is Do that enters with EnterContext: where Do's Enter would panic (every key pinned

@@ -387,6 +387,95 @@ func TestDoRecoversFromRewrittenRegister(t *testing.T) {
 	}
 }
 
+// recoverPanic runs fn and returns what it panicked with, or "".
+func recoverPanic(fn func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	fn()
+	return ""
+}
+
+// A token of a domain that fn entered inside Do and let escape is dead once Do panicked over it:
+// its Exit panics, rather than writing back the rights its Enter saved (Do's, which grant Do's
+// arena), and Do's arena stays closed to the thread, also after another arena takes its key.
+func TestDoMisuseKillsEscapedTokens(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	a := newArena(t, "do")
+	b := alloc(t, a, 32)
+	d, empty := newDomain(t, domain.ReadWrite(a)), newDomain(t)
+	var escaped domain.Token
+	msg := recoverPanic(func() {
+		d.Do(func() error {
+			escaped = empty.Enter()
+			return nil
+		})
+	})
+	defer runtime.UnlockOSThread() // Do leaves the thread locked
+	if !strings.Contains(msg, "not the innermost") {
+		t.Fatalf("Do's panic %q, want one saying its token is not the innermost", msg)
+	}
+	if got := probe(b); got != (access{}) && a.Mode() == arena.PKU {
+		t.Errorf("after the recovered panic: %+v", got)
+	}
+	if msg := recoverPanic(escaped.Exit); !strings.Contains(msg, "unbalanced or interleaved Exit") {
+		t.Errorf("Exit of the escaped token: panic %q, want a refusal", msg)
+	}
+	if got := probe(b); got != (access{}) {
+		t.Errorf("after the escaped token's Exit the thread has %+v on Do's arena", got)
+	}
+	inside := access{}
+	d.Do(func() error { inside = probe(b); return nil })
+	if inside != (access{read: true, write: true}) {
+		t.Errorf("a later Do on the goroutine: %+v inside", inside)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close after the recovered misuse: %v", err)
+	}
+}
+
+// A Do nested in a plain Enter, whose fn misuses it, gives the thread back the outer domain's
+// rights: the outer domain keeps its access, exits normally, and its arena closes.
+func TestDoMisuseInsideAnotherDomain(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	a, in := newArena(t, "outer"), newArena(t, "inner")
+	b, bi := alloc(t, a, 32), alloc(t, in, 32)
+	outer, di := newDomain(t, domain.ReadWrite(a)), newDomain(t, domain.ReadOnly(in))
+	empty := newDomain(t)
+	tok := outer.Enter()
+	msg := recoverPanic(func() {
+		di.Do(func() error {
+			empty.Enter() // left inside
+			return nil
+		})
+	})
+	defer runtime.UnlockOSThread()
+	if !strings.Contains(msg, "not the innermost") {
+		t.Fatalf("Do's panic %q", msg)
+	}
+	still := probe(b)
+	innerAfter := probe(bi)
+	if msg := recoverPanic(tok.Exit); msg != "" {
+		t.Fatalf("the outer token cannot be exited: %s", msg)
+	}
+	if still != (access{read: true, write: true}) {
+		t.Errorf("the outer domain after the inner misuse: %+v", still)
+	}
+	if innerAfter != (access{}) && in.Mode() == arena.PKU {
+		t.Errorf("the misused Do's arena after the recovered panic: %+v", innerAfter)
+	}
+	if got := probe(b); got != (access{}) && a.Mode() == arena.PKU {
+		t.Errorf("after the outer Exit: %+v", got)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close of the outer arena: %v", err)
+	}
+}
+
 // 64 goroutines enter and exit while others probe; GC, Gosched and blocking system calls happen
 // inside. With PKU no probe from outside ever succeeds; in Mprotect mode the counts stay exact
 // and the arena is closed once all are out.

@@ -137,11 +137,29 @@ func pop(e *nestEntry, prev uint32) {
 		e.top = prev
 		e.depth--
 		if prev == 0 {
+			e.depth = 0 // also after drop, which may leave it high
 			e.g.Store(0)
 		} else {
 			orderForRace(e)
 		}
 	}
+}
+
+// drop removes token t of entry e (nil: untracked, nothing to do) and every token above it,
+// which the caller checked is its goroutine's (Do's misuse: tokens fn left inside are dead; their
+// Exit then fails checkTop). The depth is exact when t's frame is one the entry keeps, and is
+// otherwise left high, which only sends later tokens' frames to the heap.
+func drop(e *nestEntry, t Token) {
+	if e == nil {
+		return
+	}
+	for i := range e.frames {
+		if t.f == &e.frames[i] {
+			e.depth = uint32(i)
+		}
+	}
+	e.depth++ // pop takes t itself
+	pop(e, uint32(t.ids>>32))
 }
 
 // orderForRace publishes the owner's plain writes to its entry, in race-detector builds only. A
