@@ -15,7 +15,7 @@
 // thread's rights register: the domain's arenas get their granted access, every other arena of
 // this library is denied, and the register bits of keys owned by other code are untouched. No
 // system call and no allocation (except one small one per Enter nested more than three deep, or
-// on a goroutine the nesting table cannot track; see below): two register writes, a few loads
+// where goroutines cannot be told apart; see below): two register writes, a few loads
 // and, per granted arena, two atomic counter updates that pin its key. Every other thread, and
 // this one after Exit, faults on the arenas' bytes.
 //
@@ -45,8 +45,9 @@
 // that). Exit panics, before changing anything, when its token is not the calling goroutine's
 // innermost live one (an outer domain exited before an inner one, a token exited twice or on
 // another goroutine) or when the register no longer holds what its Enter wrote, rather than
-// leave the thread with rights nobody meant it to have. Goroutines the table cannot track (a full
-// slot, or an architecture other than amd64, arm64 and ppc64) get the register check only.
+// leave the thread with rights nobody meant it to have. (A goroutine whose slot of the table is
+// taken gets an entry on the heap.) On architectures other than amd64, arm64 and ppc64 goroutines
+// cannot be told apart, and tokens get the register check only.
 //
 // # What the thread model rests on
 //

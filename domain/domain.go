@@ -340,7 +340,7 @@ func taintGone(changed pkru.Rights) (lib, deny, gone pkru.Rights) {
 // domains fn left inside become invalid (their Exit panics; their pins or opens stay taken, as
 // for a goroutine that ends inside, so Close of their arenas reports ErrBusy). A caller that
 // recovers the panic, as a server does, keeps no access it did not have before Do. The goroutine
-// stays locked to its thread. (On a goroutine the nesting table cannot track, see Token, Do
+// stays locked to its thread. (Where goroutines cannot be told apart, see the package doc, Do
 // denies every arena on the thread instead, and the domains it is inside cannot be exited.)
 func (d *Domain) Do(fn func() error) error {
 	tok := d.Enter()

@@ -20,9 +20,10 @@ import (
 //
 // Entries live in a fixed table of small buckets indexed by a hash of the goroutine's identifier
 // (internal/gid): no allocation, and each entry is written only by its goroutine. A goroutine
-// whose bucket is full, or a platform without identifiers, is not tracked: its tokens keep their
-// frames on the heap, as do tokens nested deeper, and get the register check and a refusal of a
-// second Exit of the same token, not the check of order or goroutine.
+// whose bucket is full gets an entry of its own on the heap (overflow.go). On a platform without
+// identifiers no goroutine is tracked: tokens keep their frames on the heap, as do tokens nested
+// deeper, and get the register check and a refusal of a second Exit of the same token, not the
+// check of order or goroutine.
 
 const (
 	nestBucketBits = 13
@@ -52,11 +53,13 @@ type heapFrame struct {
 func heapOf(f *frame) *heapFrame { return (*heapFrame)(unsafe.Pointer(f)) }
 
 type nestHead struct {
-	g      atomic.Uintptr // owning goroutine; 0: free
-	top    uint32         // id of the innermost live token; 0: none (owner only)
-	next   uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
-	depth  uint32         // live tokens (owner only)
-	frames [nestFrames]frame
+	g     atomic.Uintptr // owning goroutine; 0: free
+	top   uint32         // id of the innermost live token; 0: none (owner only)
+	next  uint32         // ids handed out, never reset: a stale token matches after 2^32 (owner only)
+	depth uint32         // live tokens (owner only)
+	// spilled: an overflow entry (overflow.go), not one of the table's (set once)
+	spilled bool
+	frames  [nestFrames]frame
 }
 
 type nestEntry struct {
@@ -67,8 +70,8 @@ type nestEntry struct {
 // An entry fills two 64-byte cache lines, or one 128-byte line.
 var nest [nestBuckets][nestWays]nestEntry
 
-// entryFor returns the calling goroutine's entry, claiming a free one when it has none, or nil
-// when it cannot be tracked.
+// entryFor returns the calling goroutine's entry, claiming a free one when it has none (in its
+// bucket, or else from the overflow), or nil when it cannot be tracked.
 func entryFor(g uintptr) *nestEntry {
 	if g == 0 {
 		return nil
@@ -79,12 +82,15 @@ func entryFor(g uintptr) *nestEntry {
 			return &b[i]
 		}
 	}
+	if e := overflowOf(g); e != nil { // before a way of the bucket frees up for it
+		return e
+	}
 	for i := range b {
 		if b[i].g.Load() == 0 && b[i].g.CompareAndSwap(0, g) {
 			return &b[i]
 		}
 	}
-	return nil
+	return claimOverflow(g)
 }
 
 // push records a new innermost token of d for the calling goroutine and returns it, with a frame
@@ -138,7 +144,11 @@ func pop(e *nestEntry, prev uint32) {
 		e.depth--
 		if prev == 0 {
 			e.depth = 0 // also after drop, which may leave it high
-			e.g.Store(0)
+			if e.spilled {
+				releaseOverflow(e)
+			} else {
+				e.g.Store(0)
+			}
 		} else {
 			orderForRace(e)
 		}
