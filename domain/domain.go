@@ -248,6 +248,9 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 // the goroutine. It panics when the register does not hold what that Enter wrote (Exit
 // out of order, on another goroutine, or twice) or the token is zero.
 //
+// A token that Do's misuse cleanup took off the goroutine's live tokens (see Do) only gives back
+// its pins or opens.
+//
 // A key whose arena closed while the domain was inside is no longer the library's at Exit, so its
 // bits stay as they are too. When the bits of a key that is not the library's changed inside (a
 // stray register write, other code's own use of a key), the library never binds that key: an
@@ -260,7 +263,13 @@ func (t Token) exit(checked *bool) {
 	if t.d == nil {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
 	}
-	checkTop(t.d, t.ent, uint32(t.ids))
+	if !isTop(t.ent, uint32(t.ids)) {
+		if isDropped(t.ent, uint32(t.ids)) {
+			t.exitDropped()
+			return
+		}
+		badExit(t.d, t.ent, uint32(t.ids))
+	}
 	if t.ent == nil && heapOf(t.f).exited.Load() { // untracked: the frame is the token's own
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
 	}
@@ -332,16 +341,32 @@ func taintGone(changed pkru.Rights) (lib, deny, gone pkru.Rights) {
 	return lib, deny, gone
 }
 
+// exitDropped is Exit of a token that Do's misuse cleanup dropped (undo): Do has already given
+// the thread back the rights from before Do, so only the token's pins or opens go back.
+func (t Token) exitDropped() {
+	if t.d.mode == arena.Mprotect {
+		t.d.exitMprotect()
+	} else if !t.d.fixed {
+		for i := range t.d.grants {
+			t.d.plumb[i].UnpinKey()
+		}
+	}
+	popDropped(t.ent, t)
+	runtime.UnlockOSThread()
+}
+
 // Do runs fn inside the domain and always exits, also when fn panics (the panic goes on after
 // Exit) or calls runtime.Goexit. When the Exit finds that fn misused the domain (it entered a
 // domain it did not exit, or rewrote the register), Do panics as Exit does, but first undoes
 // what fn left: the thread gets back the rights it had before Do (in PKU mode; outside every
-// domain that denies every arena), Do's own pins or opens are given back, and the tokens of
-// domains fn left inside become invalid (their Exit panics; their pins or opens stay taken, as
-// for a goroutine that ends inside, so Close of their arenas reports ErrBusy). A caller that
-// recovers the panic, as a server does, keeps no access it did not have before Do. The goroutine
-// stays locked to its thread. (Where goroutines cannot be told apart, see the package doc, Do
-// denies every arena on the thread instead, and the domains it is inside cannot be exited.)
+// domain that denies every arena), and Do's own pins or opens are given back. The tokens of the
+// domains fn left inside are taken off the goroutine's live tokens: the goroutine's other domains
+// exit as usual, and an Exit of such a token, innermost first, gives back that token's pins or
+// opens and changes nothing else (a token that is never exited keeps them, as for a goroutine
+// that ends inside: Close of its arenas reports ErrBusy, and in Mprotect mode their pages stay
+// open). A caller that recovers the panic, as a server does, keeps no access it did not have
+// before Do. The goroutine stays locked to its thread. (Where goroutines cannot be told apart,
+// see the package doc, Do denies every arena on the thread instead.)
 func (d *Domain) Do(fn func() error) error {
 	tok := d.Enter()
 	defer tok.exitOrDeny()

@@ -398,42 +398,63 @@ func recoverPanic(fn func()) (msg string) {
 	return ""
 }
 
-// A token of a domain that fn entered inside Do and let escape is dead once Do panicked over it:
-// its Exit panics, rather than writing back the rights its Enter saved (Do's, which grant Do's
-// arena), and Do's arena stays closed to the thread, also after another arena takes its key.
+// A token of a domain that fn entered inside Do and let escape is taken off the goroutine's
+// live tokens when Do panics over it. Its Exit then gives back its own pins or opens and nothing
+// else: it does not write back the rights its Enter saved (Do's, which grant Do's arena), so Do's
+// arena stays closed to the thread; in Mprotect mode the escaped domain's opens close the pages
+// again for every thread. A second Exit of it is refused, and changes nothing.
 func TestDoMisuseKillsEscapedTokens(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	a := newArena(t, "do")
-	b := alloc(t, a, 32)
-	d, empty := newDomain(t, domain.ReadWrite(a)), newDomain(t)
-	var escaped domain.Token
-	msg := recoverPanic(func() {
-		d.Do(func() error {
-			escaped = empty.Enter()
-			return nil
+	for _, over := range []string{"empty domain", "Do's own arena"} {
+		t.Run(over, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			a := newArena(t, "do")
+			b := alloc(t, a, 32)
+			d, inner := newDomain(t, domain.ReadWrite(a)), newDomain(t)
+			if over == "Do's own arena" {
+				inner = newDomain(t, domain.ReadOnly(a))
+			}
+			var escaped domain.Token
+			msg := recoverPanic(func() {
+				d.Do(func() error {
+					escaped = inner.Enter()
+					return nil
+				})
+			})
+			defer runtime.UnlockOSThread() // Do leaves the thread locked
+			if !strings.Contains(msg, "not the innermost") {
+				t.Fatalf("Do's panic %q, want one saying its token is not the innermost", msg)
+			}
+			if got := probe(b); got != (access{}) && a.Mode() == arena.PKU {
+				t.Errorf("after the recovered panic: %+v", got)
+			}
+			if msg := recoverPanic(escaped.Exit); msg != "" {
+				t.Errorf("Exit of the escaped token: panic %q", msg)
+			}
+			if got := probe(b); got != (access{}) {
+				t.Errorf("after the escaped token's Exit the thread has %+v on Do's arena", got)
+			}
+			other := make(chan access)
+			go func() {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				other <- probe(b)
+			}()
+			if got := <-other; got != (access{}) {
+				t.Errorf("another thread has %+v on Do's arena", got)
+			}
+			if msg := recoverPanic(escaped.Exit); !strings.Contains(msg, "unbalanced or interleaved Exit") {
+				t.Errorf("a second Exit of the escaped token: panic %q, want a refusal", msg)
+			}
+			inside := access{}
+			d.Do(func() error { inside = probe(b); return nil })
+			if inside != (access{read: true, write: true}) {
+				t.Errorf("a later Do on the goroutine: %+v inside", inside)
+			}
+			if err := a.Close(); err != nil {
+				t.Errorf("Close after the recovered misuse: %v", err)
+			}
 		})
-	})
-	defer runtime.UnlockOSThread() // Do leaves the thread locked
-	if !strings.Contains(msg, "not the innermost") {
-		t.Fatalf("Do's panic %q, want one saying its token is not the innermost", msg)
-	}
-	if got := probe(b); got != (access{}) && a.Mode() == arena.PKU {
-		t.Errorf("after the recovered panic: %+v", got)
-	}
-	if msg := recoverPanic(escaped.Exit); !strings.Contains(msg, "unbalanced or interleaved Exit") {
-		t.Errorf("Exit of the escaped token: panic %q, want a refusal", msg)
-	}
-	if got := probe(b); got != (access{}) {
-		t.Errorf("after the escaped token's Exit the thread has %+v on Do's arena", got)
-	}
-	inside := access{}
-	d.Do(func() error { inside = probe(b); return nil })
-	if inside != (access{read: true, write: true}) {
-		t.Errorf("a later Do on the goroutine: %+v inside", inside)
-	}
-	if err := a.Close(); err != nil {
-		t.Errorf("Close after the recovered misuse: %v", err)
 	}
 }
 

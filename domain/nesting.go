@@ -60,12 +60,13 @@ type nestHead struct {
 	// spilled: an overflow entry (overflow.go), not one of the table's (set once)
 	spilled bool
 	frames  [nestFrames]frame
+	// The tokens drop took off the entry, still live for their Exit (owner only): deadTop, the
+	// innermost of them (0: none), down to the one whose enclosing token is deadBase.
+	deadTop, deadBase uint32
 }
 
-type nestEntry struct {
-	nestHead
-	_ [128 - unsafe.Sizeof(nestHead{})]byte
-}
+// nestEntry is 128 bytes where pointers have 64 bits (TestTokenFitsInRegisters).
+type nestEntry struct{ nestHead }
 
 // An entry fills two 64-byte cache lines, or one 128-byte line.
 var nest [nestBuckets][nestWays]nestEntry
@@ -118,12 +119,17 @@ func push(d *Domain, saves bool) Token {
 	return t
 }
 
-// checkTop panics unless token number id of d, in entry e, is the calling goroutine's innermost
-// live token. It changes nothing. (The entry's owner is checked first: only the owner reads top.)
-func checkTop(d *Domain, e *nestEntry, id uint32) {
-	if e != nil && (e.g.Load() != gid.Current() || e.top != id) {
-		badExit(d, e, id)
-	}
+// isTop reports whether token number id, in entry e (nil: untracked), is the calling
+// goroutine's innermost live token. (The entry's owner is checked first: only the owner reads
+// top.)
+func isTop(e *nestEntry, id uint32) bool {
+	return e == nil || e.g.Load() == gid.Current() && e.top == id
+}
+
+// isDropped reports whether token number id, in entry e, is the innermost of the calling
+// goroutine's tokens that drop took off.
+func isDropped(e *nestEntry, id uint32) bool {
+	return e != nil && e.g.Load() == gid.Current() && e.deadTop != 0 && e.deadTop == id
 }
 
 func badExit(d *Domain, e *nestEntry, id uint32) {
@@ -142,26 +148,39 @@ func pop(e *nestEntry, prev uint32) {
 	if e != nil {
 		e.top = prev
 		e.depth--
-		if prev == 0 {
-			e.depth = 0 // also after drop, which may leave it high
-			if e.spilled {
-				releaseOverflow(e)
-			} else {
-				e.g.Store(0)
-			}
+		if prev == 0 && e.deadTop == 0 {
+			release(e)
 		} else {
 			orderForRace(e)
 		}
 	}
 }
 
-// drop removes token t of entry e (nil: untracked, nothing to do) and every token above it,
-// which the caller checked is its goroutine's (Do's misuse: tokens fn left inside are dead; their
-// Exit then fails checkTop). The depth is exact when t's frame is one the entry keeps, and is
-// otherwise left high, which only sends later tokens' frames to the heap.
+// release frees entry e, whose goroutine holds no token in it any more.
+func release(e *nestEntry) {
+	e.depth = 0 // also after drop, which may leave it high
+	if e.spilled {
+		releaseOverflow(e)
+	} else {
+		e.g.Store(0)
+	}
+}
+
+// drop removes token t of entry e (nil: untracked, nothing to do), which the caller checked is
+// its goroutine's, and every token above it (Do's misuse: the tokens fn left inside). Those stay
+// exitable, innermost first, through popDropped: their Exit gives back their pins or opens and
+// touches neither the register nor the goroutine's live tokens. (Only the latest drop's: tokens
+// an earlier drop took off and that were not exited yet cannot be exited any more, and keep their
+// pins or opens; so do those of a goroutine that ended and left its entry to the next goroutine
+// on its descriptor.) The depth is
+// exact when t's frame is one the entry keeps, and is otherwise left high, which only sends later
+// tokens' frames to the heap.
 func drop(e *nestEntry, t Token) {
 	if e == nil {
 		return
+	}
+	if id := uint32(t.ids); e.top != id {
+		e.deadTop, e.deadBase = e.top, id
 	}
 	for i := range e.frames {
 		if t.f == &e.frames[i] {
@@ -170,6 +189,17 @@ func drop(e *nestEntry, t Token) {
 	}
 	e.depth++ // pop takes t itself
 	pop(e, uint32(t.ids>>32))
+}
+
+// popDropped removes dropped token t, checked by isDropped, from its entry.
+func popDropped(e *nestEntry, t Token) {
+	e.deadTop = uint32(t.ids >> 32)
+	if e.deadTop == e.deadBase {
+		e.deadTop = 0
+		if e.top == 0 {
+			release(e)
+		}
+	}
 }
 
 // orderForRace publishes the owner's plain writes to its entry, in race-detector builds only. A
