@@ -255,11 +255,7 @@ func (d *Domain) write(mine, rights pkru.Rights) Token {
 // bits stay as they are too. When the bits of a key that is not the library's changed inside (a
 // stray register write, other code's own use of a key), the library never binds that key: an
 // arena tagged with it would be readable on this thread (arena.KeyStats.Quarantined).
-func (t Token) Exit() { t.exit(nil) }
-
-// exit is Exit; it sets *checked (when not nil) once its checks passed, before it changes
-// anything.
-func (t Token) exit(checked *bool) {
+func (t Token) Exit() {
 	if t.d == nil {
 		panic("domain: Exit of a zero Token: Enter was not called, or its Token was lost")
 	}
@@ -278,11 +274,10 @@ func (t Token) exit(checked *bool) {
 			panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already",
 				t.d))
 		}
-		if checked != nil {
-			*checked = true
-		}
 		t.d.exitMprotect()
-		pop(t.ent, uint32(t.ids>>32))
+		if pop(t.ent, uint32(t.ids>>32)) {
+			releaseOverflow(t.ent)
+		}
 		runtime.UnlockOSThread()
 		return
 	}
@@ -309,9 +304,6 @@ func (t Token) exit(checked *bool) {
 	if t.ent == nil && !heapOf(f).exited.CompareAndSwap(false, true) { // two copies at once
 		panic(fmt.Sprintf("%v: unbalanced or interleaved Exit: this token was exited already", t.d))
 	}
-	if checked != nil {
-		*checked = true
-	}
 	// Only the library's bits go back to what they were: a key of other code that was granted
 	// or revoked inside keeps its rights as they are now.
 	writeRights(cur&^(mask|fresh) | f.saved&mask | deny&fresh)
@@ -320,7 +312,9 @@ func (t Token) exit(checked *bool) {
 			t.d.plumb[i].UnpinKey() // after the register no longer grants the keys
 		}
 	}
-	pop(t.ent, uint32(t.ids>>32))
+	if pop(t.ent, uint32(t.ids>>32)) {
+		releaseOverflow(t.ent)
+	}
 	runtime.UnlockOSThread()
 }
 
@@ -373,16 +367,17 @@ func (d *Domain) Do(fn func() error) error {
 	return fn()
 }
 
-// exitOrDeny is Do's Exit: when Exit panics (before it changed anything), undo runs before the
-// panic goes on.
+// exitOrDeny is Do's Exit: when Exit panics (its checks do before it changes anything), undo runs
+// before the panic goes on.
 func (t Token) exitOrDeny() {
-	checked := false
+	exited := false
 	defer func() {
-		if !checked {
+		if !exited {
 			t.undo()
 		}
 	}()
-	t.exit(&checked)
+	t.Exit()
+	exited = true
 }
 
 // undo is Do's cleanup when fn misused the domain: it does what Exit would have done for Do's

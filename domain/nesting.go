@@ -143,17 +143,25 @@ func badExit(d *Domain, e *nestEntry, id uint32) {
 		"first), or this token was exited already", d, id, e.top))
 }
 
-// pop removes the innermost token, checked by checkTop, from entry e; prev is the one it nests in.
-func pop(e *nestEntry, prev uint32) {
-	if e != nil {
-		e.top = prev
-		e.depth--
-		if prev == 0 && e.deadTop == 0 {
-			release(e)
-		} else {
-			orderForRace(e)
-		}
+// pop removes the innermost token, checked by isTop, from entry e; prev is the one it nests in.
+// When that frees an overflow entry it reports so, and the caller must call releaseOverflow. (So
+// that pop has no call, and inlines into Exit.)
+func pop(e *nestEntry, prev uint32) (spilled bool) {
+	if e == nil {
+		return false
 	}
+	e.top = prev
+	e.depth--
+	if prev != 0 || e.deadTop != 0 {
+		orderForRace(e)
+		return false
+	}
+	e.depth = 0 // also after drop, which may leave it high
+	if e.spilled {
+		return true
+	}
+	e.g.Store(0)
+	return false
 }
 
 // release frees entry e, whose goroutine holds no token in it any more.
@@ -188,7 +196,9 @@ func drop(e *nestEntry, t Token) {
 		}
 	}
 	e.depth++ // pop takes t itself
-	pop(e, uint32(t.ids>>32))
+	if pop(e, uint32(t.ids>>32)) {
+		releaseOverflow(e)
+	}
 }
 
 // popDropped removes dropped token t, checked by isDropped, from its entry.

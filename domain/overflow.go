@@ -19,11 +19,16 @@ var overflow struct {
 // overflowOff makes a full bucket leave its goroutine untracked again (tests of that path).
 var overflowOff atomic.Bool
 
-// overflowOf returns the overflow entry goroutine g claimed, or nil.
+// overflowOf returns the overflow entry goroutine g claimed, or nil. (The map is looked at only
+// while an overflow entry is claimed; the check inlines into entryFor.)
 func overflowOf(g uintptr) *nestEntry {
 	if overflow.live.Load() == 0 {
 		return nil
 	}
+	return lookupOverflow(g)
+}
+
+func lookupOverflow(g uintptr) *nestEntry {
 	if e, ok := overflow.byG.Load(g); ok {
 		return e.(*nestEntry)
 	}
