@@ -19,7 +19,8 @@ import (
 // register, so that a Token stays small enough to travel in machine registers (see Token).
 //
 // Entries live in a fixed table of small buckets indexed by a hash of the goroutine's identifier
-// (internal/gid): no allocation, and each entry is written only by its goroutine. A goroutine
+// (internal/gid: its goroutine ID, never given to another goroutine): no allocation, and each
+// entry is written only by its goroutine. A goroutine
 // whose bucket is full gets an entry of its own on the heap (overflow.go). On a platform without
 // identifiers no goroutine is tracked: tokens keep their frames on the heap, as do tokens nested
 // deeper, and get the register check and a refusal of a second Exit of the same token, not the
@@ -77,13 +78,14 @@ func entryFor(g uintptr) *nestEntry {
 	if g == 0 {
 		return nil
 	}
-	b := &nest[gid.Slot(g, nestBucketBits)]
+	slot := gid.Slot(g, nestBucketBits)
+	b := &nest[slot]
 	for i := range b {
 		if b[i].g.Load() == g {
 			return &b[i]
 		}
 	}
-	if e := overflowOf(g); e != nil { // before a way of the bucket frees up for it
+	if e := overflowOf(g, slot); e != nil { // before a way of the bucket frees up for it
 		return e
 	}
 	for i := range b {
@@ -91,7 +93,7 @@ func entryFor(g uintptr) *nestEntry {
 			return &b[i]
 		}
 	}
-	return claimOverflow(g)
+	return claimOverflow(g, slot)
 }
 
 // push records a new innermost token of d for the calling goroutine and returns it, with a frame
@@ -179,8 +181,7 @@ func release(e *nestEntry) {
 // exitable, innermost first, through popDropped: their Exit gives back their pins or opens and
 // touches neither the register nor the goroutine's live tokens. (Only the latest drop's: tokens
 // an earlier drop took off and that were not exited yet cannot be exited any more, and keep their
-// pins or opens; so do those of a goroutine that ended and left its entry to the next goroutine
-// on its descriptor.) The depth is
+// pins or opens.) The depth is
 // exact when t's frame is one the entry keeps, and is otherwise left high, which only sends later
 // tokens' frames to the heap.
 func drop(e *nestEntry, t Token) {
@@ -208,15 +209,19 @@ func popDropped(e *nestEntry, t Token) {
 		e.deadTop = 0
 		if e.top == 0 {
 			release(e)
+			return
 		}
 	}
+	orderForRace(e)
 }
 
-// orderForRace publishes the owner's plain writes to its entry, in race-detector builds only. A
-// goroutine that ends inside a domain leaves its entry claimed, and a new goroutine that the
-// runtime gives the same descriptor takes the entry over without a compare-and-swap. The
-// runtime orders the old goroutine's end before the new one's start, but the race detector
-// cannot see that ordering; this atomic store, paired with entryFor's load, shows it one.
+// orderForRace publishes the owner's plain writes to its entry, in race-detector builds only.
+// Where identifiers are descriptor addresses (gid.Unique is false), a goroutine that ends inside
+// a domain leaves its entry claimed, and a new goroutine that the runtime gives the same
+// descriptor takes the entry over without a compare-and-swap. The runtime orders the old
+// goroutine's end before the new one's start, but the race detector cannot see that ordering;
+// this atomic store, paired with entryFor's load, shows it one. (With goroutine IDs, never
+// reused, no entry is taken over.)
 func orderForRace(e *nestEntry) {
 	if raceBuild {
 		e.g.Store(e.g.Load())

@@ -1,6 +1,8 @@
 package gid
 
+import "unsafe"
+
 // current is implemented in gid_amd64.s.
 //
 //go:noescape
-func current() uintptr
+func current() unsafe.Pointer

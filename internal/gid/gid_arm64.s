@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func current() uintptr
+// func current() unsafe.Pointer
 // The running goroutine's descriptor is in the register the assembler calls g.
 TEXT ·current(SB), NOSPLIT, $0-8
 	MOVD g, R0

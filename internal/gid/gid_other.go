@@ -2,6 +2,8 @@
 
 package gid
 
-// current gives no identifier on other architectures: package domain then cannot tell one
+import "unsafe"
+
+// current gives no descriptor on other architectures: package domain then cannot tell one
 // goroutine's tokens from another's (its doc says so).
-func current() uintptr { return 0 }
+func current() unsafe.Pointer { return nil }

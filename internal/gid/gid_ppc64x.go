@@ -2,7 +2,9 @@
 
 package gid
 
+import "unsafe"
+
 // current is implemented in gid_ppc64x.s.
 //
 //go:noescape
-func current() uintptr
+func current() unsafe.Pointer

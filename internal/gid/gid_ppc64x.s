@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func current() uintptr
+// func current() unsafe.Pointer
 // The running goroutine's descriptor is in the register the assembler calls g.
 TEXT ·current(SB), NOSPLIT, $0-8
 	MOVD g, R3

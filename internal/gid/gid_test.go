@@ -65,3 +65,49 @@ func TestSlot(t *testing.T) {
 		t.Errorf("64 addresses fill %d of %d slots: %v", len(seen), 1<<bits, seen)
 	}
 }
+
+// Where there is a descriptor, the identifier is the goroutine's ID as tracebacks print it, found
+// by the calibration at init: Go 1.26's layout must be recognised.
+func TestCurrentIsGoroutineID(t *testing.T) {
+	if Descriptor() == 0 {
+		t.Skip("no descriptor on " + runtime.GOARCH)
+	}
+	if !Unique() {
+		t.Fatal("the goroutine ID was not found in the descriptor: identifiers are reusable addresses")
+	}
+	for range 4 {
+		got := make(chan [2]uint64)
+		go func() { got <- [2]uint64{uint64(Current()), stackID()} }()
+		if ids := <-got; ids[0] != ids[1] || ids[0] == 0 {
+			t.Errorf("Current %d, traceback's ID %d", ids[0], ids[1])
+		}
+	}
+}
+
+// A goroutine that gets the descriptor of one that ended gets another identifier: an identifier
+// is never reused, also where the runtime reuses the descriptor.
+func TestReusedDescriptorGetsNewIdentifier(t *testing.T) {
+	if !Unique() {
+		t.Skip("identifiers are descriptor addresses here")
+	}
+	type ident struct{ desc, id uintptr }
+	first := make(chan ident)
+	go func() { first <- ident{Descriptor(), Current()} }()
+	old := <-first
+	release := make(chan struct{})
+	defer close(release)
+	for range 10000 {
+		got := make(chan ident)
+		go func() {
+			got <- ident{Descriptor(), Current()}
+			<-release // keep the descriptor, so that the next goroutine gets another
+		}()
+		if now := <-got; now.desc == old.desc {
+			if now.id == old.id {
+				t.Fatalf("identifier %d given again with descriptor %#x", now.id, now.desc)
+			}
+			return
+		}
+	}
+	t.Skip("the runtime gave the descriptor to none of 10 000 new goroutines")
+}
