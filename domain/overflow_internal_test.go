@@ -10,16 +10,17 @@ import (
 	"github.com/pkeyarena/pkeyarena/internal/gid"
 )
 
-// fullBucket fills the calling goroutine's nesting bucket with owners no goroutine has, until
-// the test ends.
-func fullBucket(t *testing.T) {
+// fullBucket fills the calling goroutine's nesting bucket with owners no goroutine has (the
+// largest identifiers: goroutine IDs count up from 1), until the test ends, and returns the
+// goroutine's identifier.
+func fullBucket(t *testing.T) uintptr {
 	g := gid.Current()
 	if g == 0 {
-		t.Skip("no goroutine identifiers here: every token is untracked")
+		t.Skip("no goroutine identifiers on " + runtime.GOARCH + ": every token is untracked")
 	}
 	b := &nest[gid.Slot(g, nestBucketBits)]
 	for i := range b {
-		if !b[i].g.CompareAndSwap(0, uintptr(2*i+1)) {
+		if !b[i].g.CompareAndSwap(0, fakeOwner(i)) {
 			t.Fatalf("bucket way %d is taken by %#x", i, b[i].g.Load())
 		}
 	}
@@ -28,7 +29,11 @@ func fullBucket(t *testing.T) {
 			b[i].g.Store(0)
 		}
 	})
+	return g
 }
+
+// fakeOwner is the owner fullBucket writes into way i: an identifier no goroutine has.
+func fakeOwner(i int) uintptr { return ^uintptr(0) - uintptr(i) }
 
 func mustPanicWith(t *testing.T, what, want string, fn func()) {
 	t.Helper()
@@ -109,7 +114,7 @@ func TestOverflowEntriesConcurrent(t *testing.T) {
 			b := &nest[gid.Slot(gid.Current(), nestBucketBits)]
 			var filled []int
 			for i := range b {
-				if b[i].g.CompareAndSwap(0, uintptr(2*i+1)) {
+				if b[i].g.CompareAndSwap(0, fakeOwner(i)) {
 					filled = append(filled, i)
 				}
 			}

@@ -1,35 +1,19 @@
 package domain
 
 import (
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/internal/arenatest"
-	"github.com/pkeyarena/pkeyarena/internal/gid"
 )
 
-// untracked fills the calling goroutine's nesting bucket with owners no goroutine has (odd
-// values: descriptors are aligned), so that its tokens are untracked until the test ends.
+// untracked fills the calling goroutine's nesting bucket (fullBucket) and turns the overflow
+// off, so that its tokens are untracked until the test ends.
 func untracked(t *testing.T) {
-	g := gid.Current()
-	if g == 0 {
-		t.Skip("no goroutine identifiers on " + runtime.GOARCH + ": every token is untracked")
-	}
-	b := &nest[gid.Slot(g, nestBucketBits)]
-	for i := range b {
-		if !b[i].g.CompareAndSwap(0, uintptr(2*i+1)) {
-			t.Fatalf("bucket way %d is taken by %#x", i, b[i].g.Load())
-		}
-	}
+	g := fullBucket(t)
 	overflowOff.Store(true)
-	t.Cleanup(func() {
-		overflowOff.Store(false)
-		for i := range b {
-			b[i].g.Store(0)
-		}
-	})
+	t.Cleanup(func() { overflowOff.Store(false) })
 	if e := entryFor(g); e != nil {
 		t.Fatal("the goroutine is still tracked")
 	}
