@@ -13,8 +13,9 @@ import (
 // Current returns an identifier of the calling goroutine that no other goroutine of the process
 // has had or will have: its goroutine ID, as tracebacks print it, read from the goroutine's
 // runtime descriptor. One exception is the runtime's: a callback from a thread that C created
-// runs on a goroutine the runtime keeps for such threads, and successive C threads get the same
-// one, ID included. Where the ID cannot be found in the descriptor (a runtime whose layout the
+// runs on a goroutine the runtime keeps for such threads, which the thread keeps while it lives
+// and which, ID included, may go to the next C thread once it ends (TestCallbacksFromCThreads).
+// Where the ID cannot be found in the descriptor (a runtime whose layout the
 // calibration below does not recognise: Unique reports false, and the tests fail) it is the
 // descriptor's address, which the runtime gives to a new goroutine once this one ends. It is 0
 // where the platform gives neither (gid_other.go).
