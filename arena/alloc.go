@@ -171,9 +171,7 @@ func (a *Arena) Free(b []byte) error {
 	sh.pendingBytes += s.size
 	full := sh.pendingBytes > a.pendingMax()
 	sh.mu.Unlock()
-	if !a.dirty.Load() {
-		a.dirty.Store(true)
-	}
+	a.markDirty()
 	if full {
 		if a.mode == PKU {
 			// Without waiting for a key: when every key is pinned the slots wait for the next

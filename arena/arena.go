@@ -86,8 +86,13 @@ type Arena struct {
 	curProt int                     // Mprotect mode: the protection the pages have now
 
 	defMu    sync.Mutex
-	deferred []error     // corruption found by batched wipes, for Check and Close (under defMu)
-	dirty    atomic.Bool // a Free left slots pending since the last wipe of all shards
+	deferred []error // corruption found by batched wipes, for Check and Close (under defMu)
+
+	// wipeState: wsDirty, a Free left slots pending since the last wipe of all shards; wsWiping,
+	// such a wipe (wipeAll, under wipeMu) is under way. An Enter may skip the wipe only when both
+	// are clear (clean).
+	wipeState atomic.Uint32
+	wipeMu    sync.Mutex
 
 	mu      sync.Mutex            // page allocator, region list, closing
 	regs    *regions.Set[*region] // sorted by address; lookups take no lock (writers hold mu)
@@ -232,7 +237,7 @@ func (a *Arena) pinKey(wait time.Duration, done <-chan struct{}) (pkru.Key, erro
 		if !v.dedicated {
 			v.stripe().in.Add(1)
 		}
-		if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound && !a.dirty.Load() {
+		if s := v.state.Load(); s&(stBound|stEvicting|stClosed) == stBound && a.clean() {
 			return pkru.Key(s & stKeyMask), nil
 		}
 		return a.pinSlow(wait, done)

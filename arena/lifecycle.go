@@ -22,10 +22,7 @@ func (a *Arena) open(acc pkru.Access) error {
 		if a.closed.Load() {
 			return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 		}
-		if a.dirty.Load() {
-			return a.wipeAll()
-		}
-		return nil
+		return a.wipeAll()
 	}
 	a.protMu.Lock()
 	defer a.protMu.Unlock()
@@ -33,7 +30,7 @@ func (a *Arena) open(acc pkru.Access) error {
 		return fmt.Errorf("arena %q: %w", a.cfg.name, ErrClosed)
 	}
 	a.opens[acc]++
-	if a.dirty.Load() { // every opener, so that code inside never reads a freed object
+	if a.dirty() { // every opener, so that code inside never reads a freed object
 		// The first opener wipes what was freed while closed, in place, with the pages opened
 		// read-write as they are opened for it (doc.go, Limitations: for this moment they are
 		// writable by every thread even for a read-only grant). A later one finds them open:
@@ -248,4 +245,4 @@ func (a *Arena) Closed() bool { return a.closed.Load() }
 // readyToEnter reports that the arena is not closed and no Free waits to be wiped. Package domain
 // checks it on Enter for arenas with a dedicated key and calls open when it is false,
 // so that code inside a domain never reads a freed object's bytes.
-func (a *Arena) readyToEnter() bool { return !a.dirty.Load() && !a.closed.Load() }
+func (a *Arena) readyToEnter() bool { return a.clean() && !a.closed.Load() }

@@ -85,13 +85,46 @@ func (a *Arena) finishBatch(large []*slab, errs []error) {
 	a.st.flushes.Add(1)
 }
 
+// Wipe states (Arena.wipeState).
+const (
+	wsDirty  = 1 << iota // a Free left slots pending since the last wipe of all shards
+	wsWiping             // wipeAll is wiping every shard
+)
+
+// clean reports whether every Free so far has been wiped: no Free since the last wipeAll, and no
+// wipeAll under way (which may not have reached the shard of an earlier Free yet).
+func (a *Arena) clean() bool { return a.wipeState.Load() == 0 }
+
+// dirty reports whether a Free happened since the last wipe of all shards began.
+func (a *Arena) dirty() bool { return a.wipeState.Load()&wsDirty != 0 }
+
+// markDirty is Free's mark, after its slot is in its shard's pending list: the next Enter, Check
+// or Close wipes every shard.
+func (a *Arena) markDirty() {
+	if a.wipeState.Load()&wsDirty == 0 {
+		a.wipeState.Or(wsDirty)
+	}
+}
+
 // wipeAll wipes every shard's pending frees in PKU mode if any Free happened since the last
-// time. (Mprotect mode's equivalent is flush.)
+// time, and returns once every Free that marked the arena before the call is wiped, also when
+// another goroutine's wipeAll is doing it. (Mprotect mode's equivalent is flush.)
+//
+// The mark is cleared before the scan, so that a Free racing with it marks the arena again, and
+// wsWiping is set first and cleared after the scan, so that an Enter that finds the mark cleared
+// still waits for the scan: it comes here and waits on wipeMu.
 func (a *Arena) wipeAll() error {
-	if !a.dirty.Load() {
+	if a.clean() {
 		return nil
 	}
-	a.dirty.Store(false) // before the scan: a Free racing with it marks the arena again
+	a.wipeMu.Lock()
+	defer a.wipeMu.Unlock()
+	if !a.dirty() { // a wipeAll that held wipeMu did the work
+		return nil
+	}
+	a.wipeState.Or(wsWiping)
+	a.wipeState.And(^uint32(wsDirty))
+	defer a.wipeState.And(^uint32(wsWiping))
 	for i := range a.shards {
 		sh := &a.shards[i]
 		sh.mu.Lock()
@@ -99,7 +132,7 @@ func (a *Arena) wipeAll() error {
 		sh.mu.Unlock()
 		if n > 0 {
 			if err := a.wipeShard(sh, true); err != nil {
-				a.dirty.Store(true)
+				a.wipeState.Or(wsDirty)
 				return err
 			}
 		}
@@ -170,8 +203,8 @@ func (a *Arena) flush() {
 // the kernel's view (kmem_linux.go), and no page is opened. Where there is no such view, the
 // regions that hold pending slots are opened for the moment of the wipe (doc.go, Limitations).
 func (a *Arena) flushLocked() {
-	if a.dirty.Load() {
-		a.dirty.Store(false) // before the scan: a Free racing with it marks the arena again
+	if a.dirty() { // protMu serialises flushes with opens: no Enter waits on wsWiping here
+		a.wipeState.And(^uint32(wsDirty)) // before the scan: a Free racing with it marks it again
 	}
 	var locked []*shard
 	var regs []*region
