@@ -70,7 +70,7 @@ func (m Mode) String() string {
 
 // Arena is an allocator of memory outside the Go heap, on pages only domains that grant the arena
 // can read. All methods are safe for concurrent use. Make one with NewArena: the methods of a
-// zero Arena panic with "arena: Arena used without NewArena".
+// zero Arena, or of a nil *Arena, panic with "arena: Arena used without NewArena" (Mode reports 0).
 type Arena struct {
 	cfg    config
 	mode   Mode
@@ -108,6 +108,9 @@ type Arena struct {
 
 // mustBeMade panics on a zero Arena, whose methods would otherwise fail obscurely.
 func (a *Arena) mustBeMade() {
+	if a == nil {
+		panic("arena: nil *Arena: Arena used without NewArena")
+	}
 	if a.regs == nil {
 		panic("arena: Arena used without NewArena (the zero value is not usable)")
 	}
@@ -207,7 +210,12 @@ func (c closer) close() {
 }
 
 // Mode reports how the arena is protected.
-func (a *Arena) Mode() Mode { return a.mode }
+func (a *Arena) Mode() Mode {
+	if a == nil {
+		return 0
+	}
+	return a.mode
+}
 
 // Key returns the hardware protection key bound to the arena now, and false in Mprotect mode or
 // when it has none. Unless a domain over the arena is inside, the binding may change at any time:
@@ -253,6 +261,7 @@ func (a *Arena) pinSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 	}
 	if err := a.wipeAll(); err != nil { // cannot fail with the key pinned but closed meanwhile
 		a.vk.unpin()
+		a.vk.refused()
 		return 0, err
 	}
 	return k, nil

@@ -303,8 +303,9 @@ func TestClose(t *testing.T) {
 	if err := a.Open(pkru.ReadOnly); !errors.Is(err, arena.ErrClosed) {
 		t.Errorf("Open after Close: %v", err)
 	}
-	if st := a.Stats(); st.Regions != 0 || st.Reserved != 0 || st.Locked != 0 {
-		t.Errorf("stats after Close: %+v", st)
+	if st := a.Stats(); st.Regions != 0 || st.Reserved != 0 || st.Locked != 0 ||
+		st.Objects != 0 || st.InUse != 0 || st.Pending != 0 || st.Allocs != 101 {
+		t.Errorf("stats after Close: %+v, want nothing mapped or live, and the 101 Allocs", st)
 	}
 	if pkutest.ReadFault(mem[0]) == false {
 		t.Error("arena memory still readable after Close")

@@ -2,6 +2,7 @@ package arena_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -49,14 +50,26 @@ func TestBadInput(t *testing.T) {
 		{"Close", func(z *arena.Arena) { z.Close() }},
 		{"Stats", func(z *arena.Arena) { z.Stats() }},
 		{"Key", func(z *arena.Arena) { z.Key() }},
+		{"New", func(z *arena.Arena) { arena.New[int64](z) }},
+		{"MakeSlice", func(z *arena.Arena) { arena.MakeSlice[int64](z, 1, 1) }},
+		{"FreeValue", func(z *arena.Arena) { arena.FreeValue[int64](z, nil) }},
+		{"FreeSlice", func(z *arena.Arena) { arena.FreeSlice[int64](z, nil) }},
 	} {
-		t.Run("zero Arena "+tc.name, func(t *testing.T) {
-			defer func() {
-				if r, _ := recover().(string); !strings.Contains(r, "Arena used without NewArena") {
-					t.Errorf("panic %q, want one naming NewArena", r)
-				}
-			}()
-			tc.call(new(arena.Arena))
-		})
+		for _, z := range []struct {
+			name string
+			a    *arena.Arena
+		}{{"zero Arena ", new(arena.Arena)}, {"nil *Arena ", nil}} {
+			t.Run(z.name+tc.name, func(t *testing.T) {
+				defer func() {
+					if r := recover(); !strings.Contains(fmt.Sprint(r), "Arena used without NewArena") {
+						t.Errorf("panic %v, want one naming NewArena", r)
+					}
+				}()
+				tc.call(z.a)
+			})
+		}
+	}
+	if m := (*arena.Arena)(nil).Mode(); m != 0 {
+		t.Errorf("Mode of a nil *Arena = %v, want 0 (not made)", m)
 	}
 }

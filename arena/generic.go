@@ -72,6 +72,7 @@ func layout[T any]() (size, align int, err error) {
 // slices, maps, channels, functions or interfaces, at any depth): ErrPointers otherwise.
 // Free it with FreeValue.
 func New[T any](a *Arena) (*T, error) {
+	a.mustBeMade()
 	size, _, err := layout[T]()
 	if err != nil {
 		return nil, fmt.Errorf("arena %q: New: %w", a.cfg.name, err)
@@ -86,6 +87,7 @@ func New[T any](a *Arena) (*T, error) {
 // MakeSlice allocates a zeroed []T of length n and capacity c in the arena, with the same rule
 // for T as New. Free it with FreeSlice.
 func MakeSlice[T any](a *Arena, n, c int) ([]T, error) {
+	a.mustBeMade()
 	size, _, err := layout[T]()
 	if err != nil {
 		return nil, fmt.Errorf("arena %q: MakeSlice: %w", a.cfg.name, err)
@@ -103,6 +105,7 @@ func MakeSlice[T any](a *Arena, n, c int) ([]T, error) {
 
 // FreeValue wipes and frees a value allocated by New.
 func FreeValue[T any](a *Arena, p *T) error {
+	a.mustBeMade()
 	if p == nil {
 		return fmt.Errorf("arena %q: FreeValue(nil): %w", a.cfg.name, ErrNotAllocated)
 	}
@@ -112,6 +115,7 @@ func FreeValue[T any](a *Arena, p *T) error {
 // FreeSlice wipes and frees a slice allocated by MakeSlice; s may have been re-sliced to another
 // length, but must start where MakeSlice's did and keep its capacity.
 func FreeSlice[T any](a *Arena, s []T) error {
+	a.mustBeMade()
 	if cap(s) == 0 {
 		return fmt.Errorf("arena %q: FreeSlice of an empty slice: %w", a.cfg.name, ErrNotAllocated)
 	}

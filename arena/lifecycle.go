@@ -226,6 +226,7 @@ func (a *Arena) Close() error {
 		sh := &a.shards[i]
 		sh.ready = [numClasses]fifo{}
 		sh.pending, sh.pendingBytes = nil, 0
+		sh.objects, sh.inUse = 0, 0 // wiped and unmapped: no allocation is live any more
 	}
 	if a.vk != nil {
 		if err := a.vk.release(); err != nil {

@@ -172,6 +172,7 @@ func (v *vkey) bindSlow(wait time.Duration, done <-chan struct{}) (pkru.Key, err
 		s := v.state.Load()
 		switch {
 		case s&stClosed != 0:
+			v.failed++
 			pool.mu.Unlock()
 			return 0, v.closedErr()
 		case s&stBound != 0: // bound meanwhile by another pinner, or the eviction was called off
@@ -338,6 +339,17 @@ func (v *vkey) release() error {
 	registerKey(k, -1)
 	pool.kernelOut = false // the kernel has this one again
 	return k.Free()
+}
+
+// refused counts a pin that found the key but was given back, refused (its arena closed
+// meanwhile): not a hit. (A dedicated key's pins are not counted.)
+func (v *vkey) refused() {
+	if v.dedicated {
+		return
+	}
+	pool.mu.Lock()
+	v.failed++
+	pool.mu.Unlock()
 }
 
 // stats returns hits, misses and evictions of v's key.

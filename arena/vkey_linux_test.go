@@ -96,7 +96,7 @@ func TestParkedArena(t *testing.T) {
 }
 
 // Pins nest and count: an arena with a pin keeps its key through any number of evictions, and
-// Close is refused until the last pin is given back.
+// Close is refused until the last pin is given back; pins refused after Close are not hits.
 func TestPinHoldsKey(t *testing.T) {
 	pkutest.RequirePKU(t)
 	a := newArena(t, arena.Name("pinned"))
@@ -121,8 +121,14 @@ func TestPinHoldsKey(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatalf("Close after the last unpin: %v", err)
 	}
-	if _, err := a.PinKey(false); !errors.Is(err, arena.ErrClosed) {
-		t.Errorf("PinKey after Close: %v, want ErrClosed", err)
+	hits := a.Stats().KeyHits
+	for range 3 {
+		if _, err := a.PinKey(false); !errors.Is(err, arena.ErrClosed) {
+			t.Errorf("PinKey after Close: %v, want ErrClosed", err)
+		}
+	}
+	if now := a.Stats().KeyHits; now != hits {
+		t.Errorf("KeyHits went from %d to %d over pins refused with ErrClosed", hits, now)
 	}
 }
 
