@@ -68,17 +68,21 @@ func expand(s *edwards25519.Scalar, seed []byte) [sha512.Size]byte {
 // inside a domain) into sig; scratch is arena memory of scratchSize bytes, left holding nothing
 // secret. Derived secrets live in this frame and are wiped before it returns; what the
 // arithmetic leaves in deeper stack frames is the caller's to wipe (scrubStack).
+//
+// The message is read once, first, before anything is derived from the key: a message the
+// thread cannot read (another arena's memory) faults while no register, stack slot or scratch
+// byte holds a secret, and the fault's signal frame records none.
 func signInPlace(sig *[signatureSize]byte, key, msg []byte, v ed25519Variant, scratch []byte) {
+	d := putDom2(scratch, v)
+	m := copy(scratch[d+32:], msg) // dom2 || (prefix, below) || M
 	seed, pub := key[:seedSize], key[seedSize:]
 	var s, r, k, S edwards25519.Scalar
 	expanded := expand(&s, seed)
 
 	// r = SHA-512(dom2 || prefix || M)
-	n := putDom2(scratch, v)
-	n += copy(scratch[n:], expanded[32:])
-	n += copy(scratch[n:], msg)
+	copy(scratch[d:], expanded[32:])
 	clear(expanded[:])
-	digest := sha512.Sum512(scratch[:n])
+	digest := sha512.Sum512(scratch[:d+32+m])
 	if _, err := r.SetUniformBytes(digest[:]); err != nil {
 		panic("keys: " + err.Error()) // 64 bytes always reduce
 	}
@@ -88,12 +92,12 @@ func signInPlace(sig *[signatureSize]byte, key, msg []byte, v ed25519Variant, sc
 	var rBytes [32]byte
 	copy(rBytes[:], R.Bytes())
 
-	// k = SHA-512(dom2 || R || A || M): public, and it overwrites the prefix in scratch.
-	n = putDom2(scratch, v)
-	n += copy(scratch[n:], rBytes[:])
-	n += copy(scratch[n:], pub)
-	n += copy(scratch[n:], msg)
-	digest = sha512.Sum512(scratch[:n])
+	// k = SHA-512(dom2 || R || A || M): public. M moves up within scratch, R overwrites the
+	// prefix.
+	copy(scratch[d+64:], scratch[d+32:d+32+m])
+	copy(scratch[d:], rBytes[:])
+	copy(scratch[d+32:], pub)
+	digest = sha512.Sum512(scratch[:d+64+m])
 	if _, err := k.SetUniformBytes(digest[:]); err != nil {
 		panic("keys: " + err.Error())
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +22,9 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/pkeyarena/pkeyarena/arena"
 	"github.com/pkeyarena/pkeyarena/domain"
+	"github.com/pkeyarena/pkeyarena/guard"
 	"github.com/pkeyarena/pkeyarena/internal/regions"
 )
 
@@ -41,6 +44,7 @@ const (
 	scanChild  = "heapscan"
 	scanFile   = "KEYS_SCAN_FILE"
 	scanPlant  = "KEYS_SCAN_PLANT" // "", "heap" or "stack"
+	scanFault  = "KEYS_SCAN_FAULT" // "1": a last Sign reads a message that faults, under guard.Catch
 	scanNeedle = "KEYS_SCAN_NEEDLES"
 	scanAlg    = "KEYS_SCAN_ALG"
 	scanSigns  = 500
@@ -83,16 +87,19 @@ func TestHeapScan(t *testing.T) {
 		format  string
 		plant   string
 		inPlace bool // GODEBUG=gcshrinkstackoff=1: the signing goroutine's stack stays where it was
+		fault   bool // the last Sign faults reading its message (in another arena), caught
 	}{
-		{Ed25519, "raw seed", "", false},
-		{Ed25519, "PKCS#8", "", false},
-		{Ed25519, "OpenSSH", "", false},
-		{Ed25519, "raw seed", "", true},
-		{Ed25519, "PKCS#8", "", true},
-		{Ed25519, "OpenSSH", "", true},
-		{Ed25519, "PKCS#8", "heap", false},
-		{Ed25519, "PKCS#8", "stack", true},
-		{ECDSAP256, "PKCS#8", "", false},
+		{Ed25519, "raw seed", "", false, false},
+		{Ed25519, "PKCS#8", "", false, false},
+		{Ed25519, "OpenSSH", "", false, false},
+		{Ed25519, "raw seed", "", true, false},
+		{Ed25519, "PKCS#8", "", true, false},
+		{Ed25519, "OpenSSH", "", true, false},
+		{Ed25519, "PKCS#8", "heap", false, false},
+		{Ed25519, "PKCS#8", "stack", true, false},
+		{ECDSAP256, "PKCS#8", "", false, false},
+		{Ed25519, "PKCS#8", "", true, true},
+		{Ed25519, "PKCS#8", "", false, true},
 	} {
 		name := tt.alg.String() + ", " + tt.format
 		if tt.inPlace {
@@ -100,6 +107,9 @@ func TestHeapScan(t *testing.T) {
 		}
 		if tt.plant != "" {
 			name += ", a copy planted on the " + tt.plant
+		}
+		if tt.fault {
+			name += ", after a fault in Sign"
 		}
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, tt.alg)
@@ -129,12 +139,18 @@ func TestHeapScan(t *testing.T) {
 			if tt.inPlace {
 				env = append(env, "GODEBUG=gcshrinkstackoff=1")
 			}
+			if tt.fault {
+				env = append(env, scanFault+"=1")
+			}
 			out, err := childCommand(t, scanChild, env...).CombinedOutput()
 			if err != nil {
 				t.Fatalf("child: %v\n%s", err, out)
 			}
 			res := parseScan(t, out)
 			t.Logf("scanned %d MiB in %d mappings (%d bytes unreadable)", res.bytes>>20, res.mappings, res.unreadable)
+			if tt.fault && !strings.Contains(string(out), "fault: caught, scratch freed") {
+				t.Fatalf("the faulting Sign was not caught, or left its scratch allocated:\n%s", out)
+			}
 			if !res.heap || !res.stack || res.bytes < 4<<20 {
 				t.Fatalf("the scan missed the heap (%v) or the signing goroutine's stack (%v), or read only %d bytes:\n%s",
 					res.heap, res.stack, res.bytes, out)
@@ -255,6 +271,12 @@ func childHeapScan() int {
 				return
 			}
 		}
+		if os.Getenv(scanFault) == "1" {
+			if err := faultInSign(s); err != nil {
+				failed <- err
+				return
+			}
+		}
 		if plant == "stack" {
 			tok := s.home.dom.Enter()
 			copy(onStack[:], s.key[:seedSize])
@@ -294,6 +316,34 @@ func childHeapScan() int {
 		return 1
 	}
 	return 0
+}
+
+// faultInSign signs a message that the key's domain cannot read (another arena's memory: in PKU
+// mode the domain denies it, in Mprotect mode its pages are closed), under guard.Catch: the
+// fault's signal frame and the stack it leaves must hold no secret, and the scratch Sign
+// allocated must be freed.
+func faultInSign(s *Signer) error {
+	other, err := arena.NewArena(arena.Name("other"))
+	if err != nil {
+		return err
+	}
+	defer other.Close()
+	msg, err := other.Alloc(100)
+	if err != nil {
+		return err
+	}
+	before := s.home.arena.Stats().Objects
+	err = guard.Catch(func() { s.Sign(nil, msg, crypto.Hash(0)) })
+	var v *guard.Violation
+	if !errors.As(err, &v) {
+		return fmt.Errorf("Sign of another arena's bytes: %v, want a *guard.Violation", err)
+	}
+	if after := s.home.arena.Stats().Objects; after != before {
+		return fmt.Errorf("the key's arena held %d objects before the faulting Sign, %d after",
+			before, after)
+	}
+	fmt.Println("fault: caught, scratch freed")
+	return nil
 }
 
 // scanner holds its needles and buffers in an anonymous mapping of its own, outside the Go heap,

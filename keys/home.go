@@ -54,10 +54,11 @@ func (h *home) do(fn func() error) error {
 		held := holdSignals()
 		defer releaseSignals(held)
 		scrubStack()
-		err := fn()
-		scrubStack()
-		clearVectors()
-		return err
+		defer func() { // also when fn panics (a fault that a caller's guard.Catch recovers)
+			scrubStack()
+			clearVectors()
+		}()
+		return fn()
 	})
 }
 

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -68,9 +69,14 @@ func (s *Signer) Public() crypto.PublicKey {
 // copied into the Go heap (the hashes run over arena scratch memory as long as the message,
 // which Sign allocates in the key's arena and wipes: a service that signs what clients send
 // should bound its length), and the stack the signature used is wiped before Sign returns.
+// The message is read inside the key's domain, which grants only the key's arena: in PKU mode a
+// message in another arena's memory faults there (copy it out first). The fault comes before
+// anything is derived from the key, so that a caller that recovers it (guard.Catch) is left no
+// secret in a signal frame, on the stack or in arena scratch.
 //
 // ECDSA signs digest, which must be opts.HashFunc()'s output when opts names a hash, and
-// returns an ASN.1 signature. With random nil the signature is deterministic (RFC 6979, opts
+// returns an ASN.1 signature. The digest is copied before the key's domain is entered (it is
+// public), so it may lie in another arena the caller's domain grants. With random nil the signature is deterministic (RFC 6979, opts
 // required); otherwise it is hedged (crypto/ecdsa mixes fresh randomness in). crypto/ecdsa
 // copies the scalar into the Go heap for every signature (see the package doc).
 //
@@ -93,8 +99,8 @@ func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) (
 			if err != nil {
 				return err
 			}
+			defer s.home.discard(scratch) // also when reading the message faults
 			signInPlace((*[signatureSize]byte)(sig), s.key, digest, v, scratch)
-			s.home.discard(scratch)
 			return nil
 		})
 		if err != nil {
@@ -109,6 +115,9 @@ func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) (
 		return nil, fmt.Errorf("keys: Sign: a deterministic ECDSA signature (random nil) needs "+
 			"opts naming the digest's hash: %w", ErrUnsupported)
 	}
+	// The digest is public; read here, outside the key's domain, it cannot fault in there with
+	// the scalar in registers (and a digest in another arena's memory can be signed).
+	digest = bytes.Clone(digest)
 	var sig []byte
 	err := s.home.do(func() error {
 		var err error
