@@ -23,7 +23,7 @@ type Finding struct {
 	Instruction string // x86: "WRPKRU", "XRSTOR" or "XRSTORS"; POWER: "mtspr 13 (AMR)" and the like
 	Addr        uint64 // virtual address in the binary
 	Symbol      string // the function that contains it, "" if none
-	Expected    bool   // inside pkru's own register functions
+	Expected    bool   // inside pkru's own register write (by exact symbol: pkruWriters)
 }
 
 func (f Finding) String() string {
@@ -45,8 +45,8 @@ type Report struct {
 	Findings []Finding
 }
 
-// Unexpected returns the findings outside pkru's own functions: each is code (or bytes inside
-// code) that could switch protection keys off.
+// Unexpected returns the findings outside pkru's own register write: each is code (or bytes
+// inside code) that could switch protection keys off.
 func (r Report) Unexpected() []Finding {
 	var out []Finding
 	for _, f := range r.Findings {
@@ -106,10 +106,19 @@ func mappedExecutables(exe string) []string {
 	return out
 }
 
-// pkruPrefix begins the symbol of every function of package pkru, whose register functions are
-// the only code expected to write the register. The path comes from one of pkru's types, so a
-// renamed module or a fork needs no edit here.
-var pkruPrefix = reflect.TypeFor[pkru.Rights]().PkgPath() + "."
+// pkruWriters are the symbols of package pkru's register writes (x86 WRPKRU, POWER mtspr AMR),
+// with the suffix the linker gives assembly functions: the only code expected to write the
+// register. The names are exact: any package's assembly can name a function as pkru's, but not
+// as one of these, which the linker would refuse as defined twice. The path comes from one of
+// pkru's types, so a renamed module or a fork needs no edit here.
+var pkruWriters = func() map[string]bool {
+	m := map[string]bool{}
+	for _, fn := range []string{"wrpkru", "writeAMR"} {
+		name := reflect.TypeFor[pkru.Rights]().PkgPath() + "." + fn
+		m[name], m[name+".abi0"] = true, true
+	}
+	return m
+}()
 
 // AuditFile scans the executable code of an ELF binary for instructions that can write the
 // protection-key register and names the function each lies in. It judges two machines:
@@ -154,7 +163,7 @@ func AuditFile(path string) (Report, error) {
 			sym := symbolize(addr)
 			rep.Findings = append(rep.Findings, Finding{
 				File: path, Instruction: name, Addr: addr, Symbol: sym,
-				Expected: pkruWrites && strings.HasPrefix(sym, pkruPrefix),
+				Expected: pkruWrites && pkruWriters[sym],
 			})
 		})
 	}
