@@ -60,8 +60,13 @@ type Violation struct {
 	Where    Where       // data, or which guard page
 	Op       Op          // OpWrite where the thread's rights prove it, else OpUnknown
 	InDomain bool        // the thread's rights granted some access to the arena's key (PKU mode)
-	Rights   pkru.Rights // the thread's rights register at the fault (PKU mode, else zero)
+	Rights   pkru.Rights // the thread's rights register as Catch found it (PKU mode, else zero)
 }
+
+// The rights (and Op and InDomain, which come from them) are read when Catch recovers the fault,
+// after the deferred calls of the frames between: a Catch inside a domain (in Do's fn, in a
+// Secret's Use) sees the rights of the fault, while a Catch around Do or Use sees them as Do's
+// Exit restored them, outside the domain.
 
 func (v *Violation) Error() string {
 	s := fmt.Sprintf("%v at %#x in arena %q (%v)", v.Op, v.Addr, v.Arena, v.Where)
