@@ -92,7 +92,7 @@ fuzz_keys      = $(or $(FUZZTIME),200000x)
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAllocFree -fuzztime $(fuzz_allocfree) -fuzzminimizetime $(FUZZMIN) ./arena/
 	$(GO) test -run '^$$' -fuzz FuzzLimits -fuzztime $(fuzz_limits) -fuzzminimizetime $(FUZZMIN) ./arena/
-	for f in FuzzRead FuzzDER FuzzOpenSSH FuzzBase64; do \
+	for f in FuzzRead FuzzDER FuzzOpenSSH FuzzBase64 FuzzIsText; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(fuzz_keys) -fuzzminimizetime $(FUZZMIN) ./keys/ || exit 1; \
 	done
 

@@ -19,7 +19,7 @@ var (
 	ErrMalformed = errors.New("malformed private key")
 	// ErrNoKey is wrapped when the input holds no private key at all: no PEM private-key block
 	// (a certificate alone, an empty file) and not a raw 32-byte Ed25519 seed (32 bytes of
-	// printable text are none).
+	// printable text, ASCII or other UTF-8, are none).
 	ErrNoKey = errors.New("no private key found")
 	// ErrTooLarge is wrapped when the input is longer than MaxInputSize.
 	ErrTooLarge = errors.New("key input too large")

@@ -24,8 +24,8 @@ const firstRead = 4 << 10
 // PEM (the first private-key block; other blocks, such as certificates, are skipped) holding
 // PKCS#8 ("PRIVATE KEY": Ed25519, EC P-256 and P-384), SEC 1 ("EC PRIVATE KEY") or an
 // unencrypted OpenSSH key ("OPENSSH PRIVATE KEY": ssh-ed25519, ecdsa-sha2-nistp256 and
-// -nistp384), or exactly 32 bytes, taken as a raw Ed25519 seed unless they are all printable
-// text (ErrNoKey: a stray text file is no seed).
+// -nistp384), or exactly 32 bytes, taken as a raw Ed25519 seed unless they are printable text,
+// ASCII or any other UTF-8 (ErrNoKey: a stray text file or a passphrase is no seed).
 //
 // r.Read is called inside the key's domain, with arena memory to fill, and the input is
 // decoded there (base64 and DER, by parsers of this package that copy nothing into the Go
@@ -214,16 +214,34 @@ func parseInput(in []byte) (parsed, error) {
 	}
 }
 
-// isText reports whether b holds only printable ASCII and whitespace. A random seed does with
-// probability (100/256)^32, below 10^-13. It branches on no byte of b.
+// isText reports whether b is text: valid UTF-8 of printable ASCII, whitespace (tab, newline,
+// carriage return) and runes from U+00A0 up (no C1 controls), so that a passphrase in any
+// language is no seed. A random 32-byte seed is text with probability below 2·10^-11 (printable
+// ASCII alone: (100/256)^32). It branches on no byte of b and looks nothing up by one: the
+// decoder's state (continuation bytes still due, and the range the next one must lie in, which
+// refuses overlong forms, surrogates and runes past U+10FFFF) is computed arithmetically.
 func isText(b []byte) bool {
-	text := 1
+	text, need, lo, hi := 1, 0, 0x80, 0xBF
 	for _, c := range b {
-		printable := bool2int(c-0x20 < 0x5f) | bool2int(c == '\t') | bool2int(c == '\n') |
-			bool2int(c == '\r')
-		text &= printable
+		x := int(c)
+		start := bool2int(need == 0)
+		// As the first byte of a rune.
+		lead2 := bool2int(x >= 0xC2 && x <= 0xDF)
+		lead3 := bool2int(x >= 0xE0 && x <= 0xEF)
+		lead4 := bool2int(x >= 0xF0 && x <= 0xF4)
+		ascii := bool2int(x-0x20 >= 0 && x-0x20 < 0x5f) | bool2int(x == '\t') |
+			bool2int(x == '\n') | bool2int(x == '\r')
+		leadLo := 0x80 + 0x20*bool2int(x == 0xC2) + 0x20*bool2int(x == 0xE0) +
+			0x10*bool2int(x == 0xF0)
+		leadHi := 0xBF - 0x20*bool2int(x == 0xED) - 0x30*bool2int(x == 0xF4)
+		// As a continuation byte.
+		cont := bool2int(x >= lo && x <= hi)
+		text &= start*(ascii|lead2|lead3|lead4) + (1-start)*cont
+		need = start*(lead2+2*lead3+3*lead4) + (1-start)*(need-1)
+		lo = start*leadLo + (1-start)*0x80
+		hi = start*leadHi + (1-start)*0xBF
 	}
-	return text == 1
+	return text == 1 && need == 0
 }
 
 func bool2int(b bool) int {

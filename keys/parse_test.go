@@ -269,6 +269,8 @@ func TestReadErrors(t *testing.T) {
 		{"31 bytes", make([]byte, 31), ErrNoKey},
 		{"33 bytes", make([]byte, 33), ErrNoKey},
 		{"32 bytes of text", []byte("0123456789abcdef0123456789abcde\n"), ErrNoKey},
+		{"32 bytes of UTF-8 text", []byte("contraseña de la API: 12345\n!!!"), ErrNoKey},
+		{"32 bytes of CJK text", []byte("秘密の鍵は誰にも見せ\n\n"), ErrNoKey},
 		{"32 bytes of a PEM block", []byte("-----BEGIN PRIVATE KEY-----\nMC4\n"), ErrNoKey},
 		{"a public key", pemOf("PUBLIC KEY", []byte{1}), ErrNoKey},
 		{"too large", bytes.Repeat([]byte{'a'}, MaxInputSize+1), ErrTooLarge},
