@@ -279,7 +279,7 @@ func childHeapScan() int {
 		}
 		if plant == "stack" {
 			tok := s.home.dom.Enter()
-			copy(onStack[:], s.key[:seedSize])
+			copy(onStack[:], s.key.bytes()[:seedSize])
 			tok.Exit()
 		}
 		stackAddr <- uintptr(unsafe.Pointer(&onStack))
@@ -295,7 +295,7 @@ func childHeapScan() int {
 	}
 	if plant == "heap" {
 		s.home.dom.Do(func() error {
-			planted = append([]byte(nil), s.key[:seedSize]...)
+			planted = append([]byte(nil), s.key.bytes()[:seedSize]...)
 			return nil
 		})
 	}

@@ -101,10 +101,10 @@ func TestScrubCoversStack(t *testing.T) {
 			defer s.home.discard(scratch)
 			if s.alg == Ed25519 {
 				var sig [signatureSize]byte
-				signInPlace(&sig, s.key, msg, ed25519Variant{}, scratch)
+				signInPlace(&sig, s.key.bytes(), msg, ed25519Variant{}, scratch)
 				return
 			}
-			signECDSA(s.alg, s.key, rand.Reader, sum[:], crypto.SHA256)
+			signECDSA(s.alg, s.key.bytes(), rand.Reader, sum[:], crypto.SHA256)
 		}}
 	}
 	h, err := newHome(config{})

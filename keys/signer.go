@@ -23,7 +23,7 @@ type Signer struct {
 	home *home
 
 	mu      sync.RWMutex
-	key     []byte // arena: seed || public key (Ed25519) or the scalar (ECDSA); nil once closed
+	key     keyMem // arena: seed || public key (Ed25519) or the scalar (ECDSA); none once closed
 	cleanup runtime.Cleanup
 }
 
@@ -34,7 +34,7 @@ var (
 
 // newSigner returns a Signer over key, which is complete (arena memory in h's arena).
 func newSigner(h *home, alg Algorithm, key []byte, pub crypto.PublicKey) *Signer {
-	s := &Signer{alg: alg, pub: pub, home: h, key: key}
+	s := &Signer{alg: alg, pub: pub, home: h, key: memOf(key)}
 	if !h.own { // an arena of its own has its own backstop
 		s.cleanup = runtime.AddCleanup(s, func(k keyRef) { k.arena.Free(k.key) }, keyRef{h.arena, key})
 	}
@@ -85,7 +85,7 @@ func (s *Signer) Public() crypto.PublicKey {
 func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.key == nil || s.home.arena.Closed() { // closed, or InArena's arena closed under it
+	if s.key.p == nil || s.home.arena.Closed() { // closed, or InArena's arena closed under it
 		return nil, fmt.Errorf("keys: Sign: %w", arena.ErrClosed)
 	}
 	if s.alg == Ed25519 {
@@ -100,7 +100,7 @@ func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) (
 				return err
 			}
 			defer s.home.discard(scratch) // also when reading the message faults
-			signInPlace((*[signatureSize]byte)(sig), s.key, digest, v, scratch)
+			signInPlace((*[signatureSize]byte)(sig), s.key.bytes(), digest, v, scratch)
 			return nil
 		})
 		if err != nil {
@@ -121,7 +121,7 @@ func (s *Signer) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) (
 	var sig []byte
 	err := s.home.do(func() error {
 		var err error
-		sig, err = signECDSA(s.alg, s.key, random, digest, opts)
+		sig, err = signECDSA(s.alg, s.key.bytes(), random, digest, opts)
 		return err
 	})
 	if err != nil {
@@ -184,11 +184,11 @@ func wipeScalar(priv *ecdsa.PrivateKey) {
 func (s *Signer) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.key == nil {
+	if s.key.p == nil {
 		return nil
 	}
-	key := s.key
-	s.key = nil
+	key := s.key.bytes()
+	s.key = keyMem{}
 	if s.home.own {
 		return s.home.release()
 	}

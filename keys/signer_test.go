@@ -265,7 +265,7 @@ func TestKeyNotReadableOutside(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sink byte
-		err = guard.Catch(func() { sink = s.key[0] })
+		err = guard.Catch(func() { sink = s.key.bytes()[0] })
 		var v *guard.Violation
 		if !errors.As(err, &v) || v.Arena != "signing-key" {
 			t.Fatalf("%v: reading the key outside the domain: %v, want a Violation in signing-key", alg, err)
@@ -299,14 +299,14 @@ func TestKeyPerThread(t *testing.T) {
 	var insideRead byte
 	go func() {
 		tok := s.home.dom.Enter()
-		insideRead = s.key[0] | 1 // readable here
+		insideRead = s.key.bytes()[0] | 1 // readable here
 		close(inside)
 		<-probed
 		tok.Exit()
 	}()
 	<-inside
 	var sink byte
-	err = guard.Catch(func() { sink = s.key[0] })
+	err = guard.Catch(func() { sink = s.key.bytes()[0] })
 	close(probed)
 	var v *guard.Violation
 	if !errors.As(err, &v) {
@@ -337,7 +337,7 @@ func TestInArena(t *testing.T) {
 		t.Fatalf("%d objects in the shared arena, want 4 keys (the input buffer freed)", got)
 	}
 	for i, s := range signers {
-		key := s.key
+		key := s.key.bytes()
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
