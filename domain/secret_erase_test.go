@@ -60,7 +60,9 @@ func deeper(fn func()) {
 func keepPad(*[256]uint64) {}
 
 // sentinels counts the words equal to sentinel in n bytes at addr, memory the program no longer
-// references.
+// references (so the checkptr instrumentation, which refuses pointers into freed objects, is off).
+//
+//go:nocheckptr
 func sentinels(addr uintptr, n int) int {
 	words := unsafe.Slice((*uint64)(unsafe.Add(unsafe.Pointer(nil), addr)), n/8)
 	c := 0
