@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -23,7 +24,7 @@ type Finding struct {
 	Instruction string // x86: "WRPKRU", "XRSTOR" or "XRSTORS"; POWER: "mtspr 13 (AMR)" and the like
 	Addr        uint64 // virtual address in the binary
 	Symbol      string // the function that contains it, "" if none
-	Expected    bool   // inside pkru's own register write (by exact symbol: pkruWriters)
+	Expected    bool   // inside pkru's own register write (by its symbol: pkruWriters)
 }
 
 func (f Finding) String() string {
@@ -64,6 +65,7 @@ func (r Report) Unexpected() []Finding {
 // unexpected: glibc's dynamic loader, for one, saves and restores registers with XRSTOR, and
 // its pkey_set writes the register.
 func Audit() (Report, error) {
+	runtime.KeepAlive(keepWriter)
 	exe, err := os.Executable()
 	if err != nil {
 		return Report{}, fmt.Errorf("guard.Audit: %w", err)
@@ -106,19 +108,40 @@ func mappedExecutables(exe string) []string {
 	return out
 }
 
-// pkruWriters are the symbols of package pkru's register writes (x86 WRPKRU, POWER mtspr AMR),
-// with the suffix the linker gives assembly functions: the only code expected to write the
-// register. The names are exact: any package's assembly can name a function as pkru's, but not
-// as one of these, which the linker would refuse as defined twice. The path comes from one of
-// pkru's types, so a renamed module or a fork needs no edit here.
-var pkruWriters = func() map[string]bool {
-	m := map[string]bool{}
+// pkruWriters maps the symbols of package pkru's register writes (x86 WRPKRU, POWER mtspr AMR),
+// with and without the ".abi0" the linker may give an assembly function, to the name without:
+// the only code expected to write the register. Another global function of that name is refused
+// by the linker, but a file-local one (TEXT name<>(SB)) is not, so a function is trusted as
+// pkru's write only when no function of the binary that is not global bears either form of the
+// name, and, in a binary without a symbol table (whose function table tells no binding), when
+// exactly one function bears it (trusted). The path comes from one of pkru's types, so a
+// renamed module or a fork needs no edit here.
+var pkruWriters = func() map[string]string {
+	m := map[string]string{}
 	for _, fn := range []string{"wrpkru", "writeAMR"} {
 		name := reflect.TypeFor[pkru.Rights]().PkgPath() + "." + fn
-		m[name], m[name+".abi0"] = true, true
+		m[name], m[name+".abi0"] = name, name
 	}
 	return m
 }()
+
+// keepWriter keeps pkru's register write in every binary that can run Audit, so that a
+// file-local function named as it never stands alone in a stripped binary.
+var keepWriter = pkru.Write
+
+// trusted reports whether function name is pkru's register write: global says whether its
+// symbol is, and others counts, per name without ".abi0", the functions that bear it and are
+// not global (symbol table), or all of them (function table: global is false for none).
+func trusted(name string, global bool, others map[string]int, symtab bool) bool {
+	bare, ok := pkruWriters[name]
+	if !ok || !global {
+		return false
+	}
+	if symtab {
+		return others[bare] == 0
+	}
+	return others[bare] == 1
+}
 
 // AuditFile scans the executable code of an ELF binary for instructions that can write the
 // protection-key register and names the function each lies in. It judges two machines:
@@ -160,10 +183,10 @@ func AuditFile(path string) (Report, error) {
 	for _, c := range runs {
 		rep.Scanned += len(c.data)
 		scan(c.data, c.addr, func(addr uint64, name string, pkruWrites bool) {
-			sym := symbolize(addr)
+			sym, writer := symbolize(addr)
 			rep.Findings = append(rep.Findings, Finding{
 				File: path, Instruction: name, Addr: addr, Symbol: sym,
-				Expected: pkruWrites && pkruWriters[sym],
+				Expected: pkruWrites && writer,
 			})
 		})
 	}
@@ -326,27 +349,46 @@ func scanPower(code []byte, base uint64, found func(uint64, string, bool)) {
 
 // symbolizer names the function at an address: from the ELF symbol table, or, for stripped Go
 // binaries (go test links with -s), from the Go line table, which stripping keeps.
-func symbolizer(f *elf.File) func(uint64) string {
+func symbolizer(f *elf.File) func(uint64) (name string, writer bool) {
 	if syms := funcSymbols(f); len(syms) > 0 {
-		return func(addr uint64) string { return symbolAt(syms, addr) }
+		local := map[string]int{}
+		for _, s := range syms {
+			if bare, ok := pkruWriters[s.Name]; ok && elf.ST_BIND(s.Info) != elf.STB_GLOBAL {
+				local[bare]++
+			}
+		}
+		return func(addr uint64) (string, bool) {
+			s, ok := symbolAt(syms, addr)
+			if !ok {
+				return "", false
+			}
+			return s.Name, trusted(s.Name, elf.ST_BIND(s.Info) == elf.STB_GLOBAL, local, true)
+		}
 	}
+	none := func(uint64) (string, bool) { return "", false }
 	pcln, text := f.Section(".gopclntab"), f.Section(".text")
 	if pcln == nil || text == nil {
-		return func(uint64) string { return "" }
+		return none
 	}
 	data, err := pcln.Data()
 	if err != nil {
-		return func(uint64) string { return "" }
+		return none
 	}
 	table, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
 	if err != nil {
-		return func(uint64) string { return "" }
+		return none
 	}
-	return func(addr uint64) string {
-		if fn := table.PCToFunc(addr); fn != nil {
-			return fn.Name
+	all := map[string]int{} // a stripped binary tells no binding: the names must do
+	for _, fn := range table.Funcs {
+		if bare, ok := pkruWriters[fn.Name]; ok {
+			all[bare]++
 		}
-		return ""
+	}
+	return func(addr uint64) (string, bool) {
+		if fn := table.PCToFunc(addr); fn != nil {
+			return fn.Name, trusted(fn.Name, true, all, false)
+		}
+		return "", false
 	}
 }
 
@@ -362,14 +404,14 @@ func funcSymbols(f *elf.File) []elf.Symbol {
 	return out
 }
 
-func symbolAt(syms []elf.Symbol, addr uint64) string {
+func symbolAt(syms []elf.Symbol, addr uint64) (elf.Symbol, bool) {
 	i := sort.Search(len(syms), func(i int) bool { return syms[i].Value > addr }) - 1
 	if i < 0 {
-		return ""
+		return elf.Symbol{}, false
 	}
 	s := syms[i]
 	if s.Size != 0 && addr >= s.Value+s.Size {
-		return ""
+		return elf.Symbol{}, false
 	}
-	return s.Name
+	return s, true
 }

@@ -95,3 +95,54 @@ func TestAuditCleanBinary(t *testing.T) {
 	}
 	t.Logf("%s: %d bytes of code, findings %v", filepath.Base(bin), rep.Scanned, rep.Findings)
 }
+
+// A dependency's file-local assembly function (TEXT name<>(SB)) may bear the name of pkru's
+// register write: the linker refuses a second global function of that name, not a local one.
+// Audit then trusts neither, in the binary itself and in its stripped copy (no symbol table:
+// the function table's names alone), and a stripped build of a clean program still has
+// pkru's write expected.
+func TestAuditDistrustsLocalNamesake(t *testing.T) {
+	if pkutest.InVM() {
+		t.Skip("builds programs with the go tool, which the guest does not have")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go tool")
+	}
+	dir := t.TempDir()
+	build := func(out, pkg string, flags ...string) string {
+		bin := filepath.Join(dir, out)
+		cmd := exec.Command("go", append(append([]string{"build", "-o", bin}, flags...), pkg)...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		return bin
+	}
+	prog := build("localwrite", "./testdata/localwrite")
+	stripped := build("localwrite-stripped", "./testdata/localwrite", "-ldflags=-s -w")
+	clean := build("quickstart-stripped", "../examples/quickstart", "-ldflags=-s -w")
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{{"Audit", nil}, {"AuditFile of the stripped build", []string{stripped}}} {
+		out, err := exec.Command(prog, tt.args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tt.name, err, out)
+		}
+		writes := strings.Count(string(out), "WRPKRU "+pkruPkg+"wrpkru")
+		if writes < 2 || strings.Contains(string(out), " true") {
+			t.Errorf("%s: want pkru's write and its namesake, neither expected:\n%s", tt.name, out)
+		}
+	}
+	rep, err := guard.AuditFile(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected bool
+	for _, f := range rep.Findings {
+		expected = expected || f.Expected && f.Instruction == "WRPKRU"
+	}
+	if !expected {
+		t.Errorf("a stripped clean build: pkru's write not expected: %v", rep.Findings)
+	}
+}

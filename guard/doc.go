@@ -8,10 +8,10 @@
 //   - Audit scans the executable's code for instructions that can write the rights register
 //     (x86-64: WRPKRU and XRSTOR/XRSTORS at every byte offset, since x86 can jump into the middle
 //     of an instruction; ppc64le: mtspr to the AMR and the registers that gate it), and marks
-//     those inside pkru's own register-write function as expected (by its exact symbol, which no
-//     other code can take; a dependency's assembly named as another of pkru's functions is
-//     reported): any other code that writes the register undoes every domain (see the
-//     Limitations in package arena).
+//     those inside pkru's own register-write function as expected (by its symbol, and only
+//     while no other function bears that name: a dependency's assembly named as pkru's is
+//     reported, and so, then, is pkru's own): any other code that writes the register undoes
+//     every domain (see the Limitations in package arena).
 //   - Harden makes the process non-dumpable (PR_SET_DUMPABLE=0: no core dumps, no ptrace or
 //     /proc/<pid>/mem access by other unprivileged processes) and, optionally, sets RLIMIT_CORE to
 //     zero. It is never called implicitly.
