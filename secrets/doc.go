@@ -19,7 +19,8 @@
 //
 //   - The unit of isolation is the Store: code inside a Use of one Secret can reach every Secret
 //     of the same Store. In Mprotect mode (no protection keys) every thread can, while any
-//     thread is inside a Use (the domain package's Mprotect mode).
+//     thread is inside a Use (the domain package's Mprotect mode), or inside FromBytes, Random
+//     or FromReader, whose reader runs in there for as long as it blocks.
 //   - Whatever fn copies out of the slice (a string, a heap buffer, a key schedule) is outside
 //     the arena. With GOEXPERIMENT=runtimesecret on linux/amd64 and arm64 such copies are erased
 //     once collected, and fn's registers and stack when Use returns; without it they stay until

@@ -120,7 +120,11 @@ func (st *Store) FromBytes(b []byte) (Secret, error) {
 
 // FromReader reads exactly n bytes from r straight into a new Secret's arena memory, with no
 // copy in between: r's Read runs inside the Store's read-write domain (so it can reach the
-// Store's other Secrets too) and gets arena memory to fill. A short read gives an error
+// Store's other Secrets too) and gets arena memory to fill. While Read runs the Store is entered,
+// as in a Use: in PKU mode a protection key stays pinned, and in Mprotect mode every Secret of
+// the Store is readable by every thread (package doc, Limitations). For a reader that can block
+// (a network peer, a terminal), read into a buffer of your own and move it in with FromBytes,
+// which enters only for the copy. A short read gives an error
 // wrapping io.ErrUnexpectedEOF (io.EOF when r had nothing), and the bytes read are wiped. n
 // below 1 gives an error wrapping arena.ErrInvalidSize.
 func (st *Store) FromReader(r io.Reader, n int) (Secret, error) {
