@@ -2,7 +2,10 @@
 // that grants only its input (read-only) and output (read-write) arenas, never the service's
 // secrets. The parser here has a deliberate Heartbleed-style bug — it trusts the length field of
 // each record and copies through unsafe without a bounds check — and malformed input that
-// triggers it yields a *guard.Violation instead of leaking memory or crashing the service.
+// triggers it cannot reach the service's secrets: an over-read that runs past the input arena's
+// memory yields a *guard.Violation instead of leaking or crashing the service. A short one that
+// stays inside the input arena is not caught and returns its neighbouring bytes (other inputs,
+// canaries): the domain bounds what a bug can read, not where inside its grants it reads.
 //
 //	go run ./examples/parser
 package main
