@@ -7,7 +7,9 @@
 //	go run ./examples/tlsserver -cert CERT.pem -key KEY.pem -addr 127.0.0.1:8443
 //
 // The key may be PKCS#8, SEC 1 or OpenSSH PEM, Ed25519 or ECDSA P-256/P-384 (see package keys);
-// the certificate file holds the leaf first, then any intermediates.
+// the certificate file holds the leaf first, then any intermediates. Prefer Ed25519: for ECDSA,
+// crypto/ecdsa copies the scalar into the Go heap at every signature (package keys' doc), so
+// there the key is out of other code's reach only at rest.
 package main
 
 import (
