@@ -36,7 +36,8 @@ func TestSlotOfMatchesDivision(t *testing.T) {
 			check(rng.Uint64N(1 << 33))
 			check(uint64(rng.IntN(1<<20)) * stride) // exact multiples, also past 2^32
 		}
-		for _, rel := range []uint64{math.MaxUint32, math.MaxUint32 - 1, 1 << 32, math.MaxUint32 / uint64(stride) * stride} {
+		for _, rel := range []uint64{math.MaxUint32, math.MaxUint32 - 1, 1 << 32,
+			math.MaxUint32 / stride * stride} {
 			check(rel)
 		}
 	}

@@ -76,11 +76,12 @@ func (s *Signer) Public() crypto.PublicKey {
 //
 // ECDSA signs digest, which must be opts.HashFunc()'s output when opts names a hash, and
 // returns an ASN.1 signature. The digest is copied before the key's domain is entered (it is
-// public), so it may lie in another arena the caller's domain grants. With random nil the signature is deterministic (RFC 6979, opts
-// required); otherwise it is hedged (crypto/ecdsa mixes fresh randomness in: its own, since Go
-// 1.26 ignores a caller's reader unless GODEBUG=cryptocustomrand=1, which then runs that reader
-// inside the key's domain, where it could read the key). crypto/ecdsa
-// copies the scalar into the Go heap for every signature (see the package doc).
+// public), so it may lie in another arena the caller's domain grants. With random nil the
+// signature is deterministic (RFC 6979, opts required); otherwise it is hedged (crypto/ecdsa
+// mixes fresh randomness in: its own, since Go 1.26 ignores a caller's reader unless
+// GODEBUG=cryptocustomrand=1, which then runs that reader inside the key's domain, where it
+// could read the key). crypto/ecdsa copies the scalar into the Go heap for every signature (see
+// the package doc).
 //
 // After Close (or, with InArena, once the arena is closed), Sign returns an error wrapping
 // arena.ErrClosed; for options it does not sign with, one wrapping ErrUnsupported.

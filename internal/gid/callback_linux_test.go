@@ -18,7 +18,8 @@ func TestCallbacksFromCThreads(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go tool")
 	}
-	if out, _ := exec.Command("go", "env", "CGO_ENABLED").Output(); strings.TrimSpace(string(out)) != "1" {
+	out, _ := exec.Command("go", "env", "CGO_ENABLED").Output()
+	if strings.TrimSpace(string(out)) != "1" {
 		t.Skip("cgo is off: there are no C threads to call back from")
 	}
 	bin := filepath.Join(t.TempDir(), "ccallback")
